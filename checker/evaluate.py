@@ -1,0 +1,97 @@
+"""Evaluate rules on a document: a pure function of (rules, document, environment, source)."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from checker.expressions import Context, EvaluationError
+from checker.functions import unresolved_part
+from checker.mask import mask
+from checker.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Result
+from checker.rules import TEMPLATE_TARGET, Rule
+
+LineOf = Callable[..., "int | None"]
+
+
+def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
+             file: str | None = None, line_of: LineOf | None = None) -> list[Result]:
+    """One result per rule and target resource (or one per rule for whole-template rules)."""
+    resources = document.get("Resources") or {}
+    resource_ids = set(resources)
+    results = []
+    for rule in rules:
+        if source not in rule.sources:
+            continue
+        context = Context(document, rule.params_for(environment))
+        if rule.target == TEMPLATE_TARGET:
+            targets: list[tuple[str | None, dict]] = [(None, document)]
+        else:
+            targets = [(logical_id, r) for logical_id, r in resources.items() if r.get("Type") == rule.target]
+        if not targets:
+            results.append(_result(rule, environment, source, None, None, file, None, NOT_APPLICABLE,
+                                   f"no {rule.target} in this {source}", None))
+        for logical_id, subject in targets:
+            status, message, evidence, path = _judge(rule, subject, context, environment, resource_ids)
+            if logical_id is not None:
+                path = ["Resources", logical_id] + path
+            line = line_of(*path) if line_of and path else None
+            results.append(_result(rule, environment, source, logical_id, subject.get("Type") if logical_id else None,
+                                   file, line, status, message, evidence))
+    return results
+
+
+def _result(rule: Rule, environment: str, source: str, resource: str | None, resource_type: str | None,
+            file: str | None, line: int | None, status: str, message: str, evidence: Any) -> Result:
+    return Result(rule.id, rule.control, rule.severity, status, environment, source, resource,
+                  resource_type if resource else (None if rule.target == TEMPLATE_TARGET else rule.target),
+                  file, line, message, evidence)
+
+
+def _holds(value: Any) -> bool:
+    """JMESPath truth: false, null and empty strings, lists and objects are false."""
+    return value is not None and value is not False and value != "" and value != [] and value != {}
+
+
+def _judge(rule: Rule, subject: dict, context: Context, environment: str,
+           resource_ids: set[str]) -> tuple[str, str, Any, list]:
+    """(status, message, evidence, path of the deciding property) for one target."""
+    if not rule.applies_in(environment):
+        return NOT_APPLICABLE, f"applies only in {', '.join(rule.environments or ())}", None, []
+    if rule.when is not None:
+        try:
+            selected = rule.when.search(subject, context)
+        except EvaluationError as exc:
+            return ERROR, f"'when' could not be evaluated: {exc}", None, []
+        if not _holds(selected):
+            return NOT_APPLICABLE, f"not selected by: {rule.when.text}", None, []
+    params = rule.params_for(environment)
+    failures: list[str] = []
+    errors: list[str] = []
+    passed: dict[str, Any] = {}
+    decisive: dict[str, Any] = {}
+    paths: list[list[str]] = []
+    for assertion in rule.assertions:
+        expression = assertion.expression
+        try:
+            holds = _holds(expression.search(subject, context))
+            seen = expression.evidence(subject, context)
+        except EvaluationError as exc:
+            errors.append(f"could not evaluate {expression.text!r}: {exc}")
+            continue
+        label = ".".join(expression.field_path()) or expression.text
+        unresolved = unresolved_part(seen, resource_ids)
+        if unresolved:
+            errors.append(f"cannot decide: {unresolved} ({label})")
+        elif holds:
+            passed[label] = mask(seen)
+            continue
+        else:
+            failures.append(assertion.message.format_map(params))
+        decisive[label] = mask(seen)
+        paths.append(expression.field_path())
+    path = paths[0] if paths else []
+    if errors:
+        return ERROR, "; ".join(errors + failures), decisive, path
+    if failures:
+        return FAIL, "; ".join(failures), decisive, path
+    return PASS, rule.title, passed, []

@@ -1,0 +1,170 @@
+"""Render a template for one environment into the document that rules evaluate."""
+from __future__ import annotations
+
+from typing import Any
+
+from checker.config import Environment
+from checker.errors import InputError
+from checker.intrinsics import NO_VALUE, UNKNOWN, Scope, resolve, truth
+from checker.load import Template
+
+MASK = "****"
+
+# Commercial regions in which a template's own Rules section is tried (see RegionsAllowedByTemplateRules).
+REGIONS = (
+    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
+    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+    "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
+    "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
+    "mx-central-1", "sa-east-1",
+)
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def pseudo_parameters(env: Environment, region: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if region:
+        values["AWS::Region"] = region
+        values["AWS::Partition"] = partition_of(region)
+        values["AWS::URLSuffix"] = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+    if env.account_id:
+        values["AWS::AccountId"] = env.account_id
+    if env.stack_name:
+        values["AWS::StackName"] = env.stack_name
+    return values
+
+
+def parameter_values(template: Template, env: Environment, masked: bool) -> dict[str, Any]:
+    """Declared parameters with their value in `env` (given, else default); NoEcho values masked."""
+    declared = template.body.get("Parameters") or {}
+    values: dict[str, Any] = {}
+    for name, spec in declared.items():
+        spec = spec if isinstance(spec, dict) else {}
+        if name in env.parameters:
+            value = env.parameters[name]
+            _check_allowed(template, name, spec, value, env)
+        elif "Default" in spec:
+            value = spec["Default"]
+        else:
+            continue
+        values[name] = MASK if masked and str(spec.get("NoEcho", "")).lower() == "true" else _typed(spec, value)
+    return values
+
+
+def _check_allowed(template: Template, name: str, spec: dict, value: Any, env: Environment) -> None:
+    allowed = spec.get("AllowedValues")
+    if isinstance(allowed, list) and str(value) not in [str(v) for v in allowed]:
+        raise InputError(template.path, f"environment {env.name!r}: parameter {name}={value!r} is not one of "
+                         f"its AllowedValues {allowed}", template.line_of("Parameters", name))
+
+
+def _typed(spec: dict, value: Any) -> Any:
+    kind = str(spec.get("Type", "String"))
+    if kind == "Number" and isinstance(value, str):
+        try:
+            return int(value) if value.strip().lstrip("-").isdigit() else float(value)
+        except ValueError:
+            return value
+    if (kind.startswith("List<") or kind == "CommaDelimitedList") and isinstance(value, str):
+        return [item.strip() for item in value.split(",")]
+    return value
+
+
+def render(template: Template, env: Environment) -> dict:
+    """The template as deployed in `env`: intrinsics resolved, absent resources removed."""
+    body = template.body
+    resources = body["Resources"]
+    values = {**parameter_values(template, env, masked=True), **pseudo_parameters(env, env.region)}
+    scope = Scope(values, body.get("Mappings") or {}, body.get("Conditions") or {}, set(resources), env.region)
+
+    rendered_resources = {}
+    for logical_id, resource in resources.items():
+        if "Condition" in resource and scope.condition(resource["Condition"]) is False:
+            continue
+        rendered = {"Type": resource["Type"], "LogicalId": logical_id}
+        for key, value in resource.items():
+            if key != "Type":
+                item = resolve(value, scope)
+                if item is not NO_VALUE:
+                    rendered[key] = item
+        rendered_resources[logical_id] = rendered
+
+    document: dict[str, Any] = {
+        key: body[key] for key in ("AWSTemplateFormatVersion", "Description", "Transform") if key in body
+    }
+    document["Parameters"] = body.get("Parameters") or {}
+    document["Resources"] = rendered_resources
+    document["Outputs"] = _render_outputs(body.get("Outputs") or {}, scope)
+    document["Rules"] = render_rules(body.get("Rules") or {}, scope)
+    document["Deployment"] = {
+        "Environment": env.name,
+        "Region": env.region if env.region else {"Ref": "AWS::Region"},
+        "AccountId": env.account_id if env.account_id else {"Ref": "AWS::AccountId"},
+        "Parameters": {name: values.get(name, {"Ref": name}) for name in body.get("Parameters") or {}},
+        "RegionsAllowedByTemplateRules": regions_allowed(template, env),
+    }
+    return document
+
+
+def _render_outputs(outputs: dict, scope: Scope) -> dict:
+    rendered = {}
+    for name, output in outputs.items():
+        if isinstance(output, dict) and "Condition" in output and scope.condition(output["Condition"]) is False:
+            continue
+        rendered[name] = resolve(output, scope)
+    return rendered
+
+
+def render_rules(rules: dict, scope: Scope) -> dict:
+    rendered = {}
+    for name, rule in rules.items():
+        if not isinstance(rule, dict):
+            continue
+        assertions = rule.get("Assertions") if isinstance(rule.get("Assertions"), list) else []
+        entry: dict[str, Any] = {"Assertions": [
+            {**a, "Assert": resolve(a.get("Assert"), scope)} if isinstance(a, dict) else a for a in assertions
+        ]}
+        if "RuleCondition" in rule:
+            entry["RuleCondition"] = resolve(rule["RuleCondition"], scope)
+        rendered[name] = entry
+    return rendered
+
+
+def rules_accept(rendered_rules: dict) -> bool | None:
+    """Whether a rendered Rules section lets the deployment proceed (UNKNOWN: cannot tell)."""
+    undecided = False
+    for rule in rendered_rules.values():
+        applies = truth(rule["RuleCondition"]) if "RuleCondition" in rule else True
+        if applies is False:
+            continue
+        for assertion in rule["Assertions"]:
+            holds = truth(assertion.get("Assert")) if isinstance(assertion, dict) else UNKNOWN
+            if holds is False and applies is True:
+                return False
+            undecided = undecided or holds is not True
+    return UNKNOWN if undecided else True
+
+
+def regions_allowed(template: Template, env: Environment) -> list[str]:
+    """Regions in which the template's own Rules section accepts this environment's parameters.
+
+    Undecidable Rules count as not accepting: the list only holds regions the template provably admits.
+    """
+    body = template.body
+    rules = body.get("Rules") or {}
+    values = parameter_values(template, env, masked=False)
+    allowed = []
+    for region in REGIONS:
+        scope = Scope({**values, **pseudo_parameters(env, region)}, body.get("Mappings") or {},
+                      body.get("Conditions") or {}, set(body["Resources"]), region)
+        if rules_accept(render_rules(rules, scope)) is True:
+            allowed.append(region)
+    return allowed

@@ -1,0 +1,54 @@
+"""Results: one per rule, resource, environment and source."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import asdict, dataclass
+from typing import Any
+
+PASS, FAIL, NOT_APPLICABLE, ERROR = "PASS", "FAIL", "NOT_APPLICABLE", "ERROR"
+SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+
+
+@dataclass(frozen=True)
+class Result:
+    rule_id: str
+    control: str
+    severity: str
+    status: str
+    environment: str
+    source: str
+    resource: str | None
+    resource_type: str | None
+    file: str | None
+    line: int | None
+    message: str
+    evidence: Any
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def summarize(results: list[Result]) -> dict:
+    """Counts per environment: by status, and failures and errors by severity."""
+    summary: dict[str, Any] = {"total": dict(Counter(r.status for r in results)), "environments": {}}
+    for result in results:
+        env = summary["environments"].setdefault(result.environment, {
+            "status": Counter(), "failed_by_severity": Counter(), "errors_by_severity": Counter()})
+        env["status"][result.status] += 1
+        if result.status == FAIL:
+            env["failed_by_severity"][result.severity] += 1
+        elif result.status == ERROR:
+            env["errors_by_severity"][result.severity] += 1
+    for env in summary["environments"].values():
+        for key in env:
+            env[key] = dict(env[key])
+    return summary
+
+
+def blocking(results: list[Result], fail_on: str, allow_errors: bool) -> list[Result]:
+    """The results that make the gate fail: failures at or above `fail_on`, and errors unless allowed."""
+    threshold = SEVERITY_ORDER[fail_on]
+    return [
+        r for r in results
+        if (r.status == FAIL and SEVERITY_ORDER[r.severity] >= threshold) or (r.status == ERROR and not allow_errors)
+    ]

@@ -1,0 +1,235 @@
+"""Load and validate rule files. A bad rule file is rejected before anything runs."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.load import parse, read_text
+from checker.expressions import Expression, ExpressionError, arity_problem
+
+CONTROLS = (
+    "replication", "lifecycle", "password-policy", "pitr-backtrack", "backup-retention",
+    "encryption-at-rest", "kms-rotation", "snapshot-copy", "region-mapping", "log-encryption-retention",
+)
+SEVERITIES = ("critical", "high", "medium", "low")
+SOURCES = ("template", "live")
+STATUSES = ("PASS", "FAIL", "NOT_APPLICABLE", "ERROR")
+TEMPLATE_TARGET = "template"
+
+_REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")
+_OPTIONAL = ("when", "environments", "params", "rationale", "compliance")
+_CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject", "parameters", "expect"}
+_ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
+_TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Assertion:
+    expression: Expression
+    message: str
+
+
+@dataclass(frozen=True)
+class RuleCase:
+    name: str
+    expect: str
+    environment: str = "prod"
+    region: str | None = None
+    resource: dict | None = None
+    template: dict | None = None
+    subject: str | None = None
+    parameters: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    control: str
+    severity: str
+    target: str
+    sources: tuple[str, ...]
+    assertions: tuple[Assertion, ...]
+    remediation: str
+    references: tuple[str, ...]
+    cases: tuple[RuleCase, ...]
+    file: str
+    when: Expression | None = None
+    environments: tuple[str, ...] | None = None
+    params: dict = field(default_factory=dict)
+    rationale: str = ""
+    compliance: dict = field(default_factory=dict)
+
+    def params_for(self, environment: str) -> dict:
+        return {**self.params.get("default", {}), **self.params.get(environment, {})}
+
+    def applies_in(self, environment: str) -> bool:
+        return self.environments is None or environment in self.environments
+
+    def metadata(self) -> dict:
+        """What reports show about the rule."""
+        return {
+            "id": self.id, "title": self.title, "control": self.control, "severity": self.severity,
+            "target": self.target, "sources": list(self.sources), "rationale": self.rationale,
+            "remediation": self.remediation, "references": list(self.references),
+            "compliance": self.compliance, "file": self.file,
+        }
+
+
+def bundled_rule_dirs() -> list[Path]:
+    """The rule pack shipped with the package (or the repository's rules/ in a source checkout)."""
+    package = Path(__file__).resolve().parent
+    for candidate in (package / "pack", package.parent / "rules"):
+        if candidate.is_dir():
+            return [candidate]
+    return []
+
+
+def load_rules(directories: list[Path]) -> list[Rule]:
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for directory in directories:
+        if not Path(directory).is_dir():
+            raise InputError(str(directory), "rule directory does not exist")
+        for path in sorted(Path(directory).glob("*.y*ml")):
+            for rule in load_rule_file(path):
+                if rule.id in seen:
+                    raise InputError(str(path), f"rule {rule.id}: id already defined in {seen[rule.id]}")
+                seen[rule.id] = str(path)
+                rules.append(rule)
+    if not rules:
+        raise InputError(", ".join(map(str, directories)) or "rules", "no rules found; nothing would be checked")
+    return rules
+
+
+def load_rule_file(path: Path) -> list[Rule]:
+    source = str(path)
+    data = parse(read_text(path), source)  # the template loader: test cases may use !Ref and friends
+    if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or set(data) - {"rules"}:
+        raise InputError(source, "a rule file holds one key, 'rules', a list of rules")
+    return [_rule(entry, index, source) for index, entry in enumerate(data["rules"])]
+
+
+def _rule(entry: Any, index: int, source: str) -> Rule:
+    rule_id = entry.get("id") if isinstance(entry, dict) else None
+    label = f"rule {rule_id}" if isinstance(rule_id, str) else f"rule #{index + 1}"
+
+    def fail(message: str) -> InputError:
+        return InputError(source, f"{label}: {message}")
+
+    if not isinstance(entry, dict):
+        raise fail("must be a mapping")
+    missing = [key for key in _REQUIRED if key not in entry]
+    unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
+    if missing or unknown:
+        raise fail(f"missing {', '.join(missing)}" if missing else f"unknown keys {', '.join(unknown)}")
+    if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
+        raise fail("id must be upper-case words joined by dashes, e.g. PAY-S3-REPL-001")
+    if entry["control"] not in CONTROLS:
+        raise fail(f"unknown control {entry['control']!r} (known: {', '.join(CONTROLS)})")
+    if entry["severity"] not in SEVERITIES:
+        raise fail(f"severity must be one of {', '.join(SEVERITIES)}")
+    target = entry["target"]
+    if target != TEMPLATE_TARGET and not (isinstance(target, str) and _TYPE.fullmatch(target)):
+        raise fail("target must be a resource type (e.g. AWS::S3::Bucket) or 'template'")
+    if target.startswith("AWS::") and target not in known_resource_types():
+        raise fail(f"target {target} is not a CloudFormation resource type")
+    sources = entry["sources"]
+    if not isinstance(sources, list) or not sources or set(sources) - set(SOURCES):
+        raise fail("sources must be a non-empty list of 'template' and/or 'live'")
+    environments = entry.get("environments")
+    if environments is not None and not (isinstance(environments, list) and all(isinstance(e, str) for e in environments)):
+        raise fail("environments must be a list of environment names")
+    params = entry.get("params") or {}
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise fail("params must map environment names (or 'default') to mappings of values")
+    scopes = _param_scopes(params, environments)
+    try:
+        when = Expression(entry["when"]) if entry.get("when") else None
+        assertions = tuple(_assertion(item, scopes) for item in _as_list(entry["assert"], fail))
+        for expression in ([when] if when else []) + [a.expression for a in assertions]:
+            _check_calls(expression, scopes)
+    except (ExpressionError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    cases = tuple(_case(item, fail) for item in _as_list(entry["tests"], fail))
+    references = entry["references"]
+    if not isinstance(references, list) or not all(isinstance(r, str) and r.startswith("https://") for r in references):
+        raise fail("references must be a list of https URLs")
+    compliance = entry.get("compliance") or {}
+    if not isinstance(compliance, dict) or set(compliance) - {"pci_dss", "security_hub"}:
+        raise fail("compliance may only list pci_dss and security_hub identifiers")
+    return Rule(
+        id=rule_id, title=str(entry["title"]), control=entry["control"], severity=entry["severity"],
+        target=target, sources=tuple(sources), assertions=assertions, remediation=str(entry["remediation"]),
+        references=tuple(references), cases=cases, file=source, when=when,
+        environments=tuple(environments) if environments is not None else None, params=params,
+        rationale=str(entry.get("rationale", "")).strip(),
+        compliance={k: [str(i) for i in v] for k, v in compliance.items()},
+    )
+
+
+def _as_list(value: Any, fail: Any) -> list:
+    if not isinstance(value, list) or not value:
+        raise fail("assert and tests must be non-empty lists")
+    return value
+
+
+def _param_scopes(params: dict, environments: list[str] | None) -> list[dict]:
+    """The parameter values each environment the rule can run in would see."""
+    named = [e for e in params if e != "default"]
+    envs = environments if environments is not None else named + ["default"]
+    return [{**params.get("default", {}), **params.get(env, {})} for env in envs] or [params.get("default", {})]
+
+
+def _assertion(item: Any, scopes: list[dict]) -> Assertion:
+    if isinstance(item, str):
+        item = {"expr": item}
+    if not isinstance(item, dict) or "expr" not in item or set(item) - {"expr", "message", "evidence"}:
+        raise ValueError("each assert needs 'expr' (and may have 'message', 'evidence')")
+    message = str(item.get("message") or f"expected: {item['expr']}")
+    for scope in scopes:
+        try:
+            message.format_map(scope)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"message field {exc} is not a param of every environment") from None
+    return Assertion(Expression(str(item["expr"]), item.get("evidence")), message)
+
+
+def _check_calls(expression: Expression, scopes: list[dict]) -> None:
+    for name, args in expression.called_functions():
+        problem = arity_problem(name, len(args))
+        if problem:
+            raise ValueError(f"{problem} in {expression.text!r}")
+        if name == "param":
+            if not isinstance(args[0], str):
+                raise ValueError(f"param() needs a literal name in {expression.text!r}")
+            if any(args[0] not in scope for scope in scopes):
+                raise ValueError(f"param({args[0]!r}) is not defined for every environment")
+
+
+def _case(item: Any, fail: Any) -> RuleCase:
+    if not isinstance(item, dict) or set(item) - _CASE_KEYS:
+        raise fail(f"test case keys must be among {', '.join(sorted(_CASE_KEYS))}")
+    name = str(item.get("name", "unnamed case"))
+    if item.get("expect") not in ("PASS", "FAIL", "NOT_APPLICABLE", "ERROR"):
+        raise fail(f"test case {name!r}: expect must be PASS, FAIL, NOT_APPLICABLE or ERROR")
+    if ("resource" in item) == ("template" in item):
+        raise fail(f"test case {name!r}: give either a resource or a template")
+    if not isinstance(item.get("resource", item.get("template")), dict):
+        raise fail(f"test case {name!r}: the resource or template must be a mapping")
+    return RuleCase(
+        name=name, expect=item["expect"], environment=str(item.get("environment", "prod")),
+        region=item.get("region"), resource=item.get("resource"), template=item.get("template"),
+        subject=item.get("subject"), parameters=dict(item.get("parameters") or {}),
+    )
+
+
+@lru_cache(maxsize=1)
+def known_resource_types() -> frozenset[str]:
+    """Resource type names CloudFormation documents (AWS:: and Alexa:: namespaces)."""
+    text = (Path(__file__).resolve().parent / "data" / "resource_types.txt").read_text(encoding="utf-8")
+    return frozenset(text.split())

@@ -1,0 +1,64 @@
+"""Run the inline test cases that every rule carries."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from checker.config import Environment
+from checker.errors import InputError
+from checker.evaluate import evaluate
+from checker.load import Template, validate_shape
+from checker.render import render
+from checker.results import FAIL, PASS
+from checker.rules import TEMPLATE_TARGET, Rule, RuleCase
+
+CASE_REGIONS = {"prod": "us-east-1", "staging": "us-east-2", "dev": "us-west-2"}
+CASE_ACCOUNT = "123456789012"
+SUBJECT = "Subject"
+
+
+@dataclass(frozen=True)
+class CaseOutcome:
+    rule_id: str
+    case: str
+    expected: str
+    actual: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.expected == self.actual
+
+
+def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
+    body = case.template if case.template is not None else {"Resources": {SUBJECT: case.resource}}
+    source = f"{rule.file}#{case.name}"
+    env = Environment(case.environment, case.region or CASE_REGIONS.get(case.environment, "us-east-1"),
+                      CASE_ACCOUNT, None, dict(case.parameters))
+    try:
+        template = Template(source, validate_shape(body, source))
+        results = evaluate([rule], render(template, env), env.name, "template")
+    except InputError as exc:
+        return CaseOutcome(rule.id, case.name, case.expect, "INVALID", str(exc))
+    if rule.target == TEMPLATE_TARGET:
+        chosen = results
+    else:
+        subject = case.subject or (SUBJECT if case.resource is not None else None)
+        chosen = [r for r in results if subject is None or r.resource == subject]
+        if subject is not None and not chosen:
+            return CaseOutcome(rule.id, case.name, case.expect, "MISSING", f"no result for resource {subject}")
+    if len(chosen) != 1:
+        return CaseOutcome(rule.id, case.name, case.expect, "AMBIGUOUS",
+                           f"{len(chosen)} results; name the resource to check with 'subject'")
+    return CaseOutcome(rule.id, case.name, case.expect, chosen[0].status, chosen[0].message)
+
+
+def coverage_problems(rule: Rule) -> list[str]:
+    """A rule must show both outcomes in its own cases."""
+    expected = {case.expect for case in rule.cases}
+    return [f"{rule.id}: no test case expecting {status}" for status in (PASS, FAIL) if status not in expected]
+
+
+def run_all(rules: list[Rule]) -> tuple[list[CaseOutcome], list[str]]:
+    outcomes = [run_case(rule, case) for rule in rules for case in rule.cases]
+    problems = [problem for rule in rules for problem in coverage_problems(rule)]
+    return outcomes, problems
