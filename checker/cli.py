@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -72,24 +71,29 @@ def rule_set(args: argparse.Namespace) -> list[Rule]:
 
 
 def _scan(args: argparse.Namespace) -> int:
+    from checker.report import write_reports
     from checker.report.payload import build_payload
-    from checker.report import write_atomic
     from checker.scan import scan
 
     rules = rule_set(args)
     environments = select_environments(args.config, args.env, args.region, parse_overrides(args.param),
                                        args.account_id)
     report = scan(args.paths, rules, environments)
-    print_results(report, sys.stdout, args.verbose)
-    if args.json:
-        payload = build_payload(report, rules, environments)
-        write_atomic(args.json, json.dumps(payload, indent=2, default=str) + "\n")
-    if report.errors:
+    print_results(report, sys.stdout, sys.stderr, args.verbose)
+    write_failures = write_reports(build_payload(report, rules, environments), report_targets(args))
+    for failure in write_failures:
+        print(f"checker: error: {failure}", file=sys.stderr)
+    if report.errors or write_failures:
         return EXIT_INPUT
     failing = blocking(report.results, args.fail_on, args.allow_errors)
     if report.unknown_types and not args.allow_errors:
         return EXIT_FAILED
     return EXIT_FAILED if failing else EXIT_OK
+
+
+def report_targets(args: argparse.Namespace) -> dict[str, str | None]:
+    """Report format name -> path requested on the command line."""
+    return {"json": args.json}
 
 
 def _list_rules(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ def _location(result: Result) -> str:
     return f"{result.file}:{result.line}" if result.line else result.file
 
 
-def print_results(report: ScanReport, out: TextIO, verbose: bool = False) -> None:
+def print_results(report: ScanReport, out: TextIO, err: TextIO, verbose: bool = False) -> None:
     shown = [r for r in report.results if verbose or r.status in (FAIL, ERROR)]
     if shown:
         rows = [("ENV", "STATUS", "SEVERITY", "RULE", "RESOURCE", "LOCATION")]
@@ -35,7 +35,7 @@ def print_results(report: ScanReport, out: TextIO, verbose: bool = False) -> Non
     for note in report.notes:
         print(f"note: {note}", file=out)
     for error in report.errors:
-        print(f"error: {error}", file=out)
+        print(f"checker: error: {error}", file=err)
     print_summary(report.results, out)
 
 

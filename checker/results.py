@@ -6,6 +6,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 PASS, FAIL, NOT_APPLICABLE, ERROR = "PASS", "FAIL", "NOT_APPLICABLE", "ERROR"
+# Live scans: a resource neither the stack nor the outputs could locate, or a type with no collector.
+NOT_FOUND, NOT_COLLECTED = "NOT_FOUND", "NOT_COLLECTED"
+WAIVED = "WAIVED"  # a failure excused by an unexpired waiver
+STATUSES = (PASS, FAIL, ERROR, NOT_FOUND, NOT_COLLECTED, WAIVED, NOT_APPLICABLE)
+# Statuses that say "this could not be checked": they block the gate unless errors are allowed.
+UNCHECKED = (ERROR, NOT_FOUND, NOT_COLLECTED)
 SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}
 
 
@@ -37,7 +43,7 @@ def summarize(results: list[Result]) -> dict:
         env["status"][result.status] += 1
         if result.status == FAIL:
             env["failed_by_severity"][result.severity] += 1
-        elif result.status == ERROR:
+        elif result.status in UNCHECKED:
             env["errors_by_severity"][result.severity] += 1
     for env in summary["environments"].values():
         for key in env:
@@ -50,5 +56,5 @@ def blocking(results: list[Result], fail_on: str, allow_errors: bool) -> list[Re
     threshold = SEVERITY_ORDER[fail_on]
     return [
         r for r in results
-        if (r.status == FAIL and SEVERITY_ORDER[r.severity] >= threshold) or (r.status == ERROR and not allow_errors)
+        if (r.status == FAIL and SEVERITY_ORDER[r.severity] >= threshold) or (r.status in UNCHECKED and not allow_errors)
     ]

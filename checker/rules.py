@@ -17,7 +17,6 @@ CONTROLS = (
 )
 SEVERITIES = ("critical", "high", "medium", "low")
 SOURCES = ("template", "live")
-STATUSES = ("PASS", "FAIL", "NOT_APPLICABLE", "ERROR")
 TEMPLATE_TARGET = "template"
 
 _REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")

@@ -1,0 +1,39 @@
+"""Robustness: every public template in the shared corpus scans to results or a one-line error."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from checker.config import Environment
+from checker.errors import InputError
+from checker.load import load_template
+from checker.rules import bundled_rule_dirs, load_rules
+from checker.scan import discover, scan_template
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
+
+RULES = load_rules(bundled_rule_dirs())
+ENVIRONMENTS = [Environment("prod", "us-east-1", "123456789012"), Environment("dev", None)]
+FILES = discover([CORPUS])[0] if CORPUS.is_dir() else []
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))
+def test_corpus_file_scans_or_fails_with_one_line(path):
+    try:
+        template = load_template(path)
+    except InputError as exc:
+        assert str(exc).startswith(str(path)) and "\n" not in str(exc)
+        return
+    results = scan_template(template, RULES, ENVIRONMENTS)
+    assert {r.environment for r in results} == {"prod", "dev"}
+
+
+def test_whole_corpus_from_the_command_line_has_no_traceback(tmp_path):
+    completed = subprocess.run([sys.executable, "-m", "checker", "scan", str(CORPUS), "--region", "us-east-1"],
+                               capture_output=True, text=True, cwd=tmp_path)
+    assert completed.returncode == 2  # the corpus holds a template whose Resources is a list
+    assert "Traceback" not in completed.stdout + completed.stderr
+    assert "Resources must be a mapping of logical ids, not a list" in completed.stderr

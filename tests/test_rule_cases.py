@@ -1,0 +1,37 @@
+"""Every rule's own test cases, each its own test id, plus meta-checks over the rule pack."""
+from __future__ import annotations
+
+import pytest
+
+from checker.rules import CONTROLS, bundled_rule_dirs, known_resource_types, load_rules
+from checker.selftest import coverage_problems, run_case
+
+RULES = load_rules(bundled_rule_dirs())
+CASES = [pytest.param(rule, case, id=f"{rule.id}[{case.name}]") for rule in RULES for case in rule.cases]
+
+
+@pytest.mark.parametrize(("rule", "case"), CASES)
+def test_rule_case(rule, case):
+    outcome = run_case(rule, case)
+    assert outcome.actual == case.expect, outcome.message
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_has_a_passing_and_a_failing_case(rule):
+    assert coverage_problems(rule) == []
+
+
+def test_every_control_has_a_rule():
+    assert {rule.control for rule in RULES} == set(CONTROLS)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_targets_a_real_resource_type(rule):
+    assert rule.target == "template" or rule.target in known_resource_types()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_rule_cites_aws_documentation(rule):
+    assert rule.references and all(ref.startswith("https://docs.aws.amazon.com/") or
+                                   ref.startswith("https://") for ref in rule.references)
+    assert rule.rationale and rule.remediation
