@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checker.errors import InputError
+from checker.load import parse, read_text
 
 CONFIG_NAME = "checker.yaml"
 DEFAULT_ENVIRONMENT = "default"
@@ -27,15 +27,7 @@ def load_config(path: str | Path) -> dict[str, Environment]:
     """Read the environments declared in a checker.yaml."""
     path = Path(path)
     source = str(path)
-    try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
-    except OSError as exc:
-        raise InputError(source, exc.strerror or str(exc)) from None
-    except yaml.MarkedYAMLError as exc:
-        line = exc.problem_mark.line + 1 if exc.problem_mark else None
-        raise InputError(source, f"malformed YAML: {exc.problem}", line) from None
-    except yaml.YAMLError as exc:
-        raise InputError(source, f"malformed YAML: {exc}") from None
+    data = parse(read_text(path), source)  # the template loader: duplicate keys are errors, with their line
     environments = data.get("environments") if isinstance(data, dict) else None
     if not isinstance(environments, dict) or not environments:
         raise InputError(source, "expected an 'environments' mapping with at least one environment")
@@ -56,6 +48,8 @@ def _environment(name: str, spec: Any, base: Path, source: str) -> Environment:
         raise InputError(source, f"environment {name!r}: parameters must be a mapping")
     parameters.update({str(k): v for k, v in inline.items()})
     account = spec.get("account_id")
+    if account is not None and not re.fullmatch(r"\d{12}", str(account)):  # e.g. 012345670123 read as octal
+        raise InputError(source, f"environment {name!r}: account_id must be 12 digits in quotes, not {account!r}")
     return Environment(name, _optional_text(spec.get("region")), _optional_text(account),
                        _optional_text(spec.get("stack_name")), parameters)
 
@@ -69,9 +63,7 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     source = str(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(source, exc.strerror or str(exc)) from None
+        data = json.loads(read_text(path))
     except json.JSONDecodeError as exc:
         raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
     if isinstance(data, list):

@@ -60,8 +60,11 @@ def _judge(rule: Rule, subject: dict, context: Context, environment: str,
     if rule.when is not None:
         try:
             selected = rule.when.search(subject, context)
+            unresolved = unresolved_part(rule.when.evidence(subject, context), resource_ids)
         except EvaluationError as exc:
             return ERROR, f"'when' could not be evaluated: {exc}", None, []
+        if unresolved:
+            return ERROR, f"cannot decide whether the rule applies: {unresolved}", None, rule.when.field_path()
         if not _holds(selected):
             return NOT_APPLICABLE, f"not selected by: {rule.when.text}", None, []
     params = rule.params_for(environment)

@@ -10,7 +10,10 @@ from checker.intrinsics import INTRINSIC_NAMES
 
 @lru_cache(maxsize=256)
 def _compiled(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
+    try:
+        return re.compile(pattern)
+    except re.error as exc:  # not a ValueError: rule evaluation would not report it as an ERROR result
+        raise ValueError(f"invalid regular expression {pattern!r}: {exc}") from None
 
 
 def regex_match(pattern: str, value: Any) -> bool:
@@ -110,6 +113,11 @@ def is_reference_in(document: dict, value: Any) -> bool:
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
+def _is_sub_pair(argument: Any) -> bool:
+    """The [text, {variable: value}] form of Fn::Sub."""
+    return isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict)
+
+
 def unresolved_part(value: Any, resource_ids: Any) -> str | None:
     """Describe the first part of `value` that is unknown before deployment, or None.
 
@@ -128,13 +136,14 @@ def unresolved_part(value: Any, resource_ids: Any) -> str | None:
             return None
         return f"{target} has no value" if name == "Ref" else f"Fn::GetAtt of unknown resource {target!r}"
     if name == "Fn::Sub":
-        text, variables = (argument[0], argument[1]) if isinstance(argument, list) else (argument, {})
-        for variable in _SUB_VARIABLE.findall(text if isinstance(text, str) else ""):
-            if variable.split(".")[0] not in resource_ids and variable not in variables:
-                return f"${{{variable}}} has no value"
-        return unresolved_part(variables, resource_ids)
+        text, variables = argument if _is_sub_pair(argument) else (argument, {})
+        if isinstance(text, str):
+            for variable in _SUB_VARIABLE.findall(text):
+                if variable.split(".")[0] not in resource_ids and variable not in variables:
+                    return f"${{{variable}}} has no value"
+            return unresolved_part(variables, resource_ids)
     if name in ("Fn::Join", "Fn::Select", "Fn::Base64"):
         return unresolved_part(argument, resource_ids)
     if name == "Fn::If":
-        return f"condition {argument[0] if isinstance(argument, list) else argument!r} cannot be decided"
+        return f"condition {argument[0] if isinstance(argument, list) and argument else argument!r} cannot be decided"
     return f"{name} is only known at deployment"

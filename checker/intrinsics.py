@@ -229,6 +229,8 @@ def _cidr(argument: Any, scope: Scope) -> Any:
     args = resolve(argument, scope)
     try:
         block, count, bits = args
+        if not 1 <= int(count) <= 256:  # CloudFormation's limit; an unbounded count would never finish
+            raise ValueError(count)
         network = ipaddress.ip_network(block, strict=False)
         prefix = network.max_prefixlen - int(bits)
         subnets = network.subnets(new_prefix=prefix)

@@ -8,7 +8,6 @@ number of nodes that aliases expand to before anything is built.
 from __future__ import annotations
 
 import bisect
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -49,7 +48,6 @@ class LineDict(dict):
 class Template:
     path: str
     body: dict
-    sha256: str = ""
 
     def line_of(self, *keys: Any) -> int | None:
         """Line of the deepest key of `keys` that exists in the source, e.g. ("Resources", "Bucket")."""
@@ -129,9 +127,18 @@ class _CfnLoader(_BoundedComposer, _EventParser, CfnYamlLoader):
     def construct_timestamp_as_text(self, node: Any) -> str:
         return self.construct_scalar(node)
 
+    def construct_get_att(self, node: Any) -> dict:
+        """!GetAtt Resource.Attribute, or !GetAtt [Resource, Attribute] (the attribute may be an intrinsic)."""
+        if isinstance(node, ScalarNode):
+            return {"Fn::GetAtt": self.construct_scalar(node).split(".", 1)}
+        if isinstance(node, SequenceNode):
+            return {"Fn::GetAtt": self.construct_sequence(node, deep=True)}
+        raise _error(node.start_mark, "!GetAtt takes Resource.Attribute or [Resource, Attribute]")
+
 
 _CfnLoader.add_constructor("tag:yaml.org,2002:map", _CfnLoader.construct_mapping)
 _CfnLoader.add_constructor("tag:yaml.org,2002:timestamp", _CfnLoader.construct_timestamp_as_text)
+_CfnLoader.add_constructor("!GetAtt", _CfnLoader.construct_get_att)
 _CfnLoader.add_multi_constructor("!", multi_constructor)
 
 
@@ -183,7 +190,7 @@ def _parse_json(text: str, source: str) -> Any:
         raise InputError(source, f"nested more than {MAX_DEPTH} levels deep") from None
     newlines = [m.start() for m in re.finditer("\n", text)]
     key_lines = (bisect.bisect_left(newlines, m.start()) + 1 for m in _JSON_STRING.finditer(text) if m.group(1))
-    return _index_json(data, key_lines, source, 0)
+    return _index_json(data, key_lines, source, 1)  # the top-level value is level 1, as in YAML
 
 
 def _index_json(value: Any, key_lines: Any, source: str, depth: int) -> Any:
@@ -207,7 +214,7 @@ def parse(text: str, source: str) -> Any:
     """Parse template text (JSON when it starts with '{', else YAML) into LineDicts and lists."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("{"):
-        return _parse_json(stripped if text.startswith("\ufeff") else text, source)
+        return _parse_json(text.removeprefix("\ufeff"), source)  # lines still count from the top
     return _parse_yaml(text, source)
 
 
@@ -236,12 +243,10 @@ def load_template(path: str | Path) -> Template:
     """Load one template file. Raises InputError (NotATemplate for a valid non-template file)."""
     path = Path(path)
     source = str(path)
-    data = read_bytes(path)
-    text = decode(data, source)
+    text = read_text(path)
     if "Resources" not in text:
         raise NotATemplate(source, "not a CloudFormation template (no Resources section)")
-    body = parse(text, source)
-    return Template(source, validate_shape(body, source), hashlib.sha256(data).hexdigest())
+    return Template(source, validate_shape(parse(text, source), source))
 
 
 def validate_shape(body: Any, source: str) -> dict:

@@ -82,8 +82,14 @@ def render(template: Template, env: Environment) -> dict:
     """The template as deployed in `env`: intrinsics resolved, absent resources removed."""
     body = template.body
     resources = body["Resources"]
-    values = {**parameter_values(template, env, masked=True), **pseudo_parameters(env, env.region)}
-    scope = Scope(values, body.get("Mappings") or {}, body.get("Conditions") or {}, set(resources), env.region)
+    mappings, conditions = body.get("Mappings") or {}, body.get("Conditions") or {}
+    values = {**parameter_values(template, env, masked=False), **pseudo_parameters(env, env.region)}
+    # Conditions are decided on the real values; the document shows NoEcho values only masked.
+    decider = Scope(values, mappings, conditions, set(resources), env.region)
+    decided = {name: decider.condition(name) for name in conditions}
+    values = {**values, **parameter_values(template, env, masked=True)}
+    scope = Scope(values, mappings, {name: conditions[name] if value is UNKNOWN else value
+                                     for name, value in decided.items()}, set(resources), env.region)
 
     rendered_resources = {}
     for logical_id, resource in resources.items():

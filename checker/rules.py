@@ -9,6 +9,7 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.load import parse, read_text
+from checker.rule_cache import cached
 from checker.expressions import Expression, ExpressionError, arity_problem
 
 CONTROLS = (
@@ -89,19 +90,28 @@ def bundled_rule_dirs() -> list[Path]:
 
 
 def load_rules(directories: list[Path]) -> list[Rule]:
-    rules: list[Rule] = []
-    seen: dict[str, str] = {}
+    """Every rule in the YAML files of `directories`; ids must be unique across them."""
+    files: list[Path] = []
     for directory in directories:
         if not Path(directory).is_dir():
             raise InputError(str(directory), "rule directory does not exist")
-        for path in sorted(Path(directory).glob("*.y*ml")):
-            for rule in load_rule_file(path):
-                if rule.id in seen:
-                    raise InputError(str(path), f"rule {rule.id}: id already defined in {seen[rule.id]}")
-                seen[rule.id] = str(path)
-                rules.append(rule)
-    if not rules:
+        files += sorted(Path(directory).glob("*.y*ml"))
+    if not files:
         raise InputError(", ".join(map(str, directories)) or "rules", "no rules found; nothing would be checked")
+    return cached(files, lambda: _load_files(files))
+
+
+def _load_files(files: list[Path]) -> list[Rule]:
+    rules: list[Rule] = []
+    seen: dict[str, str] = {}
+    for path in files:
+        for rule in load_rule_file(path):
+            if rule.id in seen:
+                raise InputError(str(path), f"rule {rule.id}: id already defined in {seen[rule.id]}")
+            seen[rule.id] = str(path)
+            rules.append(rule)
+    if not rules:
+        raise InputError(str(files[0].parent), "no rules found; nothing would be checked")
     return rules
 
 

@@ -1,0 +1,203 @@
+"""The custom functions rules call, as plain Python."""
+from __future__ import annotations
+
+import pytest
+
+from checker.functions import pattern_accepts, regex_match, resolve_in, schedule_days, unresolved_part
+
+# --- schedule_days -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("expression", "days"), [
+    ("rate(1 day)", 1),
+    ("rate(7 days)", 7),
+    ("rate(12 hours)", 0.5),
+    ("rate(1 hour)", 1 / 24),
+    ("rate(30 minutes)", 30 / 1440),
+    ("rate(1 minute)", 1 / 1440),
+])
+def test_rate_is_its_period_in_days(expression, days):
+    assert schedule_days(expression) == pytest.approx(days)
+
+
+@pytest.mark.parametrize("expression", [
+    "rate(1 days)", "rate(7 day)", "rate(1 hours)", "rate(2 minute)",
+])
+def test_rate_with_the_wrong_singular_or_plural_unit_is_invalid(expression):
+    assert schedule_days(expression) is None
+
+
+@pytest.mark.parametrize("expression", ["rate(0 days)", "rate(0 day)", "rate(-1 days)", "rate(2 weeks)", "rate(days)"])
+def test_rate_without_a_positive_count_of_a_known_unit_is_invalid(expression):
+    assert schedule_days(expression) is None
+
+
+def test_weekly_cron_is_seven_days():
+    assert schedule_days("cron(0 3 ? * SUN *)") == 7
+
+
+@pytest.mark.parametrize("expression", ["cron(0 3 ? * 1 *)", "cron(30 23 ? * SAT *)"])
+def test_cron_on_one_weekday_is_seven_days(expression):
+    assert schedule_days(expression) == 7
+
+
+@pytest.mark.parametrize("expression", ["cron(0 3 * * ? *)", "cron(15 0 ? * * *)"])
+def test_daily_cron_is_one_day(expression):
+    assert schedule_days(expression) == 1
+
+
+@pytest.mark.parametrize("expression", ["cron(0 3 * * SUN *)", "cron(0 3 ? * ? *)"])
+def test_cron_needs_exactly_one_of_the_day_fields_to_be_a_question_mark(expression):
+    assert schedule_days(expression) is None
+
+
+@pytest.mark.parametrize("expression", ["cron(0 3 ? * SUN)", "cron(0 3 ? * SUN * *)", "cron()"])
+def test_cron_with_other_than_six_fields_is_invalid(expression):
+    assert schedule_days(expression) is None
+
+
+@pytest.mark.parametrize("expression", [
+    "cron(60 3 * * ? *)", "cron(0 24 * * ? *)", "cron(0 3 32 * ? *)", "cron(0 3 ? 13 * *)",
+    "cron(0 3 ? * 8 *)", "cron(0 3 ? * 0 *)", "cron(0 3 * * ? 1969)",
+])
+def test_cron_with_a_value_out_of_range_is_invalid(expression):
+    assert schedule_days(expression) is None
+
+
+@pytest.mark.parametrize("expression", [
+    "cron(0 3 1 * ? *)", "cron(0 3 L * ? *)", "cron(0 3 ? * SUN#1 *)", "cron(0 3 * JAN ? *)",
+])
+def test_monthly_or_yearly_cron_has_no_fixed_period(expression):
+    assert schedule_days(expression) is None
+
+
+@pytest.mark.parametrize("expression", ["cron(0 3 ? * MON-FRI *)", "cron(0 3 ? * 2,4 *)", "cron(0 3 * * ? 2030)"])
+def test_cron_with_uneven_gaps_or_a_fixed_year_has_no_fixed_period(expression):
+    assert schedule_days(expression) is None
+
+
+@pytest.mark.parametrize("expression", [None, 7, "", "every day", {"Ref": "Schedule"}])
+def test_schedule_that_is_not_an_expression_is_none(expression):
+    assert schedule_days(expression) is None
+
+
+# --- pattern_accepts and regex_match -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("pattern", "sample", "accepted"), [
+    ("[a-z]+", "abc", True),
+    ("[a-z]+", "abc1", False),   # CloudFormation matches the whole value, not a part of it
+    ("[a-z]+", "1abc", False),
+    ("a|ab", "ab", True),        # alternation is tried against the whole value
+    ("(?=.*[0-9]).{12,}", "correcthorse1", True),
+    ("(?=.*[0-9]).{12,}", "short1", False),
+])
+def test_pattern_accepts_only_a_full_match(pattern, sample, accepted):
+    assert pattern_accepts(pattern, sample) is accepted
+
+
+def test_no_pattern_accepts_everything():
+    assert pattern_accepts(None, "anything at all") is True
+
+
+@pytest.mark.parametrize("pattern", ["[a-z", "(", "*"])
+def test_invalid_pattern_raises_a_value_error(pattern):
+    with pytest.raises(ValueError, match="invalid regular expression"):
+        pattern_accepts(pattern, "abc")
+
+
+def test_pattern_that_is_not_a_string_raises_a_value_error():
+    with pytest.raises(ValueError):
+        pattern_accepts({"Ref": "Pattern"}, "abc")
+
+
+@pytest.mark.parametrize(("pattern", "value", "matched"), [
+    ("aws:kms", "aws:kms", True),
+    ("kms", "aws:kms:dsse", True),    # anywhere in the value
+    ("^kms", "aws:kms", False),
+    ("kms", None, False),
+    ("kms", 7, False),
+    ("kms", {"Ref": "Algorithm"}, False),
+])
+def test_regex_match_searches_anywhere_in_a_string(pattern, value, matched):
+    assert regex_match(pattern, value) is matched
+
+
+def test_regex_match_with_an_invalid_pattern_raises_a_value_error():
+    with pytest.raises(ValueError):
+        regex_match("(", "abc")
+
+
+# --- resolve_in ----------------------------------------------------------------------------------------
+
+KEY = {"Type": "AWS::KMS::Key", "LogicalId": "Key"}
+LIVE_KEY = {"Type": "AWS::KMS::Key", "LogicalId": "LiveKey", "PhysicalId": "1234abcd-12ab",
+            "Arn": "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab"}
+DOCUMENT = {"Resources": {"Key": KEY, "LiveKey": LIVE_KEY}}
+
+
+@pytest.mark.parametrize(("value", "resource"), [
+    ({"Ref": "Key"}, KEY),
+    ({"Fn::GetAtt": ["Key", "Arn"]}, KEY),
+    ("Key", KEY),
+    ("1234abcd-12ab", LIVE_KEY),
+    ("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab", LIVE_KEY),
+])
+def test_resolve_finds_the_resource_a_value_denotes(value, resource):
+    assert resolve_in(DOCUMENT, value) == resource
+
+
+@pytest.mark.parametrize("value", [
+    {"Ref": "OtherKey"}, {"Fn::GetAtt": ["OtherKey", "Arn"]}, "alias/aws/s3", None, 7, {"Fn::ImportValue": "Key"},
+])
+def test_resolve_of_something_not_in_the_document_is_none(value):
+    assert resolve_in(DOCUMENT, value) is None
+
+
+def test_resolve_in_a_document_without_resources_is_none():
+    assert resolve_in({}, "Key") is None
+
+
+# --- unresolved_part -----------------------------------------------------------------------------------
+
+RESOURCE_IDS = {"Key", "Bucket"}
+
+
+@pytest.mark.parametrize("value", [
+    {"Ref": "Key"},
+    {"Fn::GetAtt": ["Key", "Arn"]},
+    {"Fn::Sub": "arn:aws:s3:::${Bucket}/*"},
+    {"Fn::Sub": "${Key.Arn}"},
+    {"Fn::Sub": ["${Target}", {"Target": {"Fn::GetAtt": ["Key", "Arn"]}}]},
+    {"Fn::Sub": "${!NotAVariable}"},
+    {"KMSMasterKeyID": {"Ref": "Key"}, "SSEAlgorithm": "aws:kms"},
+    ["aws:kms", {"Ref": "Key"}],
+    "aws:kms",
+    None,
+])
+def test_references_to_resources_of_the_document_are_not_unresolved(value):
+    assert unresolved_part(value, RESOURCE_IDS) is None
+
+
+@pytest.mark.parametrize(("value", "description"), [
+    ({"Ref": "KmsKeyArn"}, "KmsKeyArn has no value"),
+    ({"Fn::GetAtt": ["Elsewhere", "Arn"]}, "Fn::GetAtt of unknown resource 'Elsewhere'"),
+    ({"Fn::ImportValue": "shared-key-arn"}, "Fn::ImportValue is only known at deployment"),
+    ({"Fn::If": ["UseCmk", {"Ref": "Key"}, "alias/aws/s3"]}, "condition 'UseCmk' cannot be decided"),
+    ({"Fn::Sub": "arn:aws:kms:${KeyRegion}:key/x"}, "${KeyRegion} has no value"),
+    ({"Fn::Sub": ["${A}", {"A": {"Ref": "KmsKeyArn"}}]}, "KmsKeyArn has no value"),
+    ({"Fn::Join": ["", ["arn:", {"Ref": "KmsKeyArn"}]]}, "KmsKeyArn has no value"),
+    ({"Encryption": [{"Key": {"Ref": "KmsKeyArn"}}]}, "KmsKeyArn has no value"),
+])
+def test_values_unknown_before_deployment_are_unresolved(value, description):
+    assert unresolved_part(value, RESOURCE_IDS) == description
+
+
+@pytest.mark.parametrize(("value", "description"), [
+    ({"Fn::Sub": ["x"]}, "Fn::Sub is only known at deployment"),
+    ({"Fn::Sub": []}, "Fn::Sub is only known at deployment"),
+    ({"Fn::Sub": None}, "Fn::Sub is only known at deployment"),
+    ({"Fn::Sub": ["${A}", "A"]}, "Fn::Sub is only known at deployment"),
+    ({"Fn::If": []}, "condition [] cannot be decided"),
+])
+def test_malformed_intrinsics_are_unresolved_not_raised(value, description):
+    assert unresolved_part(value, RESOURCE_IDS) == description

@@ -1,0 +1,367 @@
+"""Rendering a template for one environment: what rules see."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from checker.config import Environment
+from checker.errors import InputError
+from checker.load import Template, parse
+from checker.render import REGIONS, render
+
+ABSENT = object()
+
+
+def render_text(text: str, *, region: str | None = "us-east-1", account_id: str | None = None,
+                parameters: dict | None = None, name: str = "prod") -> dict:
+    template = Template("t.yaml", parse(text, "t.yaml"))
+    return render(template, Environment(name, region, account_id, None, parameters or {}))
+
+
+def rendered(value: str, head: str = "", **env) -> object:
+    """The rendered value of `Value: <value>` in the properties of the only resource, R."""
+    text = f"{head}\nResources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      Value: {value}\n"
+    return render_text(text, **env)["Resources"]["R"]["Properties"].get("Value", ABSENT)
+
+
+PARAMETERS = """
+Parameters:
+  Env: {Type: String, Default: dev}
+  Name: {Type: String}
+  Days: {Type: Number, Default: "7"}
+  Ratio: {Type: Number, Default: "0.5"}
+  Zones: {Type: CommaDelimitedList, Default: "a, b,c"}
+  Subnets: {Type: "List<AWS::EC2::Subnet::Id>", Default: "subnet-1,subnet-2"}
+"""
+
+
+# --- parameters ------------------------------------------------------------------------------------------
+
+def test_ref_to_a_given_parameter_is_its_value():
+    assert rendered("!Ref Env", PARAMETERS, parameters={"Env": "prod"}) == "prod"
+
+
+def test_ref_to_a_parameter_with_a_default_is_the_default():
+    assert rendered("!Ref Env", PARAMETERS) == "dev"
+
+
+def test_ref_to_a_parameter_without_value_stays_a_ref():
+    assert rendered("!Ref Name", PARAMETERS) == {"Ref": "Name"}
+
+
+@pytest.mark.parametrize(("value", "parameters", "expected"), [
+    ("!Ref Days", {}, 7),
+    ("!Ref Days", {"Days": "35"}, 35),
+    ("!Ref Ratio", {}, 0.5),
+])
+def test_number_parameter_becomes_a_number(value, parameters, expected):
+    result = rendered(value, PARAMETERS, parameters=parameters)
+    assert (result, type(result)) == (expected, type(expected))
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!Ref Zones", ["a", "b", "c"]),
+    ("!Ref Subnets", ["subnet-1", "subnet-2"]),
+])
+def test_list_parameter_becomes_a_list(value, expected):
+    assert rendered(value, PARAMETERS) == expected
+
+
+def test_deployment_lists_every_declared_parameter_with_its_value():
+    document = render_text(PARAMETERS + "Resources: {}\n", parameters={"Env": "prod"})
+    assert document["Deployment"]["Parameters"] == {
+        "Env": "prod", "Name": {"Ref": "Name"}, "Days": 7, "Ratio": 0.5,
+        "Zones": ["a", "b", "c"], "Subnets": ["subnet-1", "subnet-2"]}
+
+
+def test_value_outside_allowed_values_is_an_input_error_naming_the_parameter():
+    text = "Parameters:\n  Env:\n    Type: String\n    AllowedValues: [prod, dev]\nResources: {}\n"
+    with pytest.raises(InputError) as caught:
+        render_text(text, parameters={"Env": "qa"})
+    assert (caught.value.source, caught.value.line) == ("t.yaml", 2)
+    assert caught.value.message == ("environment 'prod': parameter Env='qa' is not one of its AllowedValues "
+                                    "['prod', 'dev']")
+
+
+# --- NoEcho ----------------------------------------------------------------------------------------------
+
+SECRET = """
+Parameters:
+  Password: {Type: String, NoEcho: true}
+Conditions:
+  HasPassword: !Not [!Equals [!Ref Password, ""]]
+"""
+
+
+def test_noecho_value_is_masked_in_deployment_parameters():
+    document = render_text(SECRET + "Resources: {}\n", parameters={"Password": "hunter2hunter2"})
+    assert document["Deployment"]["Parameters"] == {"Password": "****"}
+
+
+@pytest.mark.parametrize("value", ["!Ref Password", "!Sub '${Password}'", "!Join ['', [!Ref Password]]"])
+def test_noecho_value_is_masked_wherever_ref_substitutes_it(value):
+    assert rendered(value, SECRET, parameters={"Password": "hunter2hunter2"}) == "****"
+
+
+@pytest.mark.parametrize(("password", "expected"), [("", "no password"), ("hunter2hunter2", "password set")])
+def test_conditions_are_decided_on_the_real_noecho_value(password, expected):
+    value = "!If [HasPassword, password set, no password]"
+    assert rendered(value, SECRET, parameters={"Password": password}) == expected
+
+
+# --- pseudo parameters -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("region", "partition", "suffix"), [
+    ("us-east-1", "aws", "amazonaws.com"),
+    ("cn-north-1", "aws-cn", "amazonaws.com.cn"),
+    ("us-gov-west-1", "aws-us-gov", "amazonaws.com"),
+])
+def test_region_partition_and_url_suffix_follow_the_region(region, partition, suffix):
+    value = "[!Ref AWS::Region, !Ref AWS::Partition, !Ref AWS::URLSuffix]"
+    assert rendered(value, region=region) == [region, partition, suffix]
+
+
+def test_account_id_is_substituted_when_known():
+    document = render_text("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties: {A: !Ref AWS::AccountId}\n",
+                           account_id="123456789012")
+    assert document["Resources"]["R"]["Properties"] == {"A": "123456789012"}
+    assert document["Deployment"]["AccountId"] == "123456789012"
+
+
+def test_unknown_account_id_stays_a_ref():
+    document = render_text("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties: {A: !Ref AWS::AccountId}\n")
+    assert document["Resources"]["R"]["Properties"] == {"A": {"Ref": "AWS::AccountId"}}
+    assert document["Deployment"]["AccountId"] == {"Ref": "AWS::AccountId"}
+
+
+def test_unknown_region_stays_a_ref():
+    assert rendered("!Ref AWS::Region", region=None) == {"Ref": "AWS::Region"}
+
+
+def test_novalue_removes_the_key():
+    assert rendered("!Ref AWS::NoValue") is ABSENT
+
+
+def test_novalue_removes_the_list_item():
+    assert rendered("[a, !Ref AWS::NoValue, b]") == ["a", "b"]
+
+
+# --- mappings and conditions -----------------------------------------------------------------------------
+
+MAPPINGS = """
+Parameters:
+  Env: {Type: String, Default: prod}
+Mappings:
+  Retention: {prod: {Days: 35}, dev: {Days: 1}}
+"""
+
+
+def test_find_in_map_looks_up_the_value():
+    assert rendered("!FindInMap [Retention, !Ref Env, Days]", MAPPINGS) == 35
+
+
+def test_find_in_map_default_value_is_used_for_a_missing_key():
+    assert rendered("!FindInMap [Retention, qa, Days, {DefaultValue: 7}]", MAPPINGS) == 7
+
+
+def test_find_in_map_of_a_missing_key_stays_a_find_in_map():
+    assert rendered("!FindInMap [Retention, qa, Days]", MAPPINGS) == {"Fn::FindInMap": ["Retention", "qa", "Days"]}
+
+
+CONDITIONS = """
+Parameters:
+  Env: {Type: String, Default: prod}
+  Unknown: {Type: String}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsDev: !Equals [dev, !Ref Env]
+  NotProd: !Not [!Condition IsProd]
+  ProdAndTrue: !And [!Condition IsProd, !Equals [a, a]]
+  ProdAndDev: !And [!Condition IsProd, !Condition IsDev]
+  DevOrProd: !Or [!Condition IsDev, !Condition IsProd]
+  DevOrDev: !Or [!Condition IsDev, !Condition IsDev]
+  Undecidable: !Equals [!Ref Unknown, x]
+  ProdOrUndecidable: !Or [!Condition IsProd, !Condition Undecidable]
+  DevAndUndecidable: !And [!Condition IsDev, !Condition Undecidable]
+  NotUndecidable: !Not [!Condition Undecidable]
+"""
+
+
+@pytest.mark.parametrize(("condition", "expected"), [
+    ("IsProd", "then"), ("IsDev", "else"), ("NotProd", "else"), ("ProdAndTrue", "then"), ("ProdAndDev", "else"),
+    ("DevOrProd", "then"), ("DevOrDev", "else"), ("ProdOrUndecidable", "then"), ("DevAndUndecidable", "else"),
+])
+def test_fn_if_takes_the_branch_its_condition_decides(condition, expected):
+    assert rendered(f"!If [{condition}, then, else]", CONDITIONS) == expected
+
+
+@pytest.mark.parametrize("condition", ["Undecidable", "NotUndecidable", "NoSuchCondition"])
+def test_fn_if_on_an_undecidable_condition_keeps_both_rendered_branches(condition):
+    assert rendered(f"!If [{condition}, !Ref Env, !Ref AWS::Region]", CONDITIONS) == {
+        "Fn::If": [condition, "prod", "us-east-1"]}
+
+
+def test_resource_whose_condition_is_false_is_absent():
+    document = render_text(CONDITIONS + "Resources:\n  R: {Type: AWS::S3::Bucket, Condition: IsDev}\n")
+    assert document["Resources"] == {}
+
+
+def test_resource_whose_condition_is_undecidable_is_kept():
+    document = render_text(CONDITIONS + "Resources:\n  R: {Type: AWS::S3::Bucket, Condition: Undecidable}\n")
+    assert document["Resources"] == {"R": {"Type": "AWS::S3::Bucket", "LogicalId": "R", "Condition": "Undecidable"}}
+
+
+def test_output_whose_condition_is_false_is_absent():
+    text = CONDITIONS + "Resources: {}\nOutputs:\n  A: {Value: a, Condition: IsDev}\n  B: {Value: !Ref Env}\n"
+    assert render_text(text)["Outputs"] == {"B": {"Value": "prod"}}
+
+
+# --- Fn::Sub ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!Sub '${AWS::Region}-logs'", "us-east-1-logs"),
+    ("!Sub '${Env}-${AWS::AccountId}'", "prod-123456789012"),
+    ("!Sub '${!Literal}-${Env}'", "${Literal}-prod"),
+    ("!Sub ['${Name}-logs', {Name: !Ref Env}]", "prod-logs"),
+    ("!Sub 'no variables'", "no variables"),
+])
+def test_sub_with_every_variable_known_is_a_string(value, expected):
+    assert rendered(value, CONDITIONS, account_id="123456789012") == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!Sub 'arn:${AWS::Partition}:s3:::${R}/*'", {"Fn::Sub": "arn:aws:s3:::${R}/*"}),
+    ("!Sub '${R.Arn}/${Env}'", {"Fn::Sub": "${R.Arn}/prod"}),
+    ("!Sub '${Unknown}-${Env}-${!Literal}'", {"Fn::Sub": "${Unknown}-prod-${!Literal}"}),
+    ("!Sub ['${A}-${B}', {A: !Ref Env, B: !Ref Unknown}]", {"Fn::Sub": ["prod-${B}", {"B": {"Ref": "Unknown"}}]}),
+])
+def test_sub_keeps_what_is_only_known_at_deployment(value, expected):
+    assert rendered(value, CONDITIONS) == expected
+
+
+# --- other functions ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!Join ['-', [a, !Ref AWS::Region, 3]]", "a-us-east-1-3"),
+    ("!Select [1, [a, b, c]]", "b"),
+    ("!Select ['0', !Split [',', 'x,y']]", "x"),
+    ("!Split [',', 'a,b,,c']", ["a", "b", "", "c"]),
+    ("!GetAZs ''", ["us-east-1a", "us-east-1b", "us-east-1c"]),
+    ("!GetAZs eu-west-1", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
+    ("!Base64 hello", "aGVsbG8="),
+    ("!Cidr [10.0.0.0/16, 3, 8]", ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]),
+    ("{'Fn::Length': [a, b, c]}", 3),
+    ("{'Fn::ToJsonString': {Days: 7, Tags: [a]}}", '{"Days":7,"Tags":["a"]}'),
+])
+def test_function_with_known_arguments_is_computed(value, expected):
+    assert rendered(value) == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!GetAtt R.Arn", {"Fn::GetAtt": ["R", "Arn"]}),
+    ("!GetAtt [R, !Ref AWS::Region]", {"Fn::GetAtt": ["R", "us-east-1"]}),
+    ("!ImportValue {'Fn::Sub': '${AWS::Region}-vpc'}", {"Fn::ImportValue": "us-east-1-vpc"}),
+    ("!Join ['', ['arn:', !GetAtt R.Arn]]", {"Fn::Join": ["", ["arn:", {"Fn::GetAtt": ["R", "Arn"]}]]}),
+    ("{'Fn::Length': !Ref Subnets}", {"Fn::Length": {"Ref": "Subnets"}}),
+])
+def test_deploy_time_values_keep_their_intrinsic_form_with_arguments_resolved(value, expected):
+    assert rendered(value, "Parameters:\n  Subnets: {Type: CommaDelimitedList}\n") == expected
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("!Select [5, [a]]", {"Fn::Select": [5, ["a"]]}),
+    ("!Select [-1, [a]]", {"Fn::Select": [-1, ["a"]]}),
+    ("!Join [',', not-a-list]", {"Fn::Join": [",", "not-a-list"]}),
+    ("!Split [',', [a]]", {"Fn::Split": [",", ["a"]]}),
+    ("!Cidr [not-an-ip, 2, 8]", {"Fn::Cidr": ["not-an-ip", 2, 8]}),
+    ("!FindInMap [NoSuchMap]", {"Fn::FindInMap": ["NoSuchMap"]}),
+    ("!If [OnlyTwo, a]", {"Fn::If": ["OnlyTwo", "a"]}),
+    ("{'Fn::Foo': [1, !Ref AWS::Region]}", {"Fn::Foo": [1, "us-east-1"]}),
+    ("!Sub [a]", {"Fn::Sub": ["a"]}),
+])
+def test_malformed_function_is_kept_not_raised(value, expected):
+    assert rendered(value) == expected
+
+
+def test_cidr_count_beyond_the_cloudformation_limit_is_kept_not_computed():
+    started = time.perf_counter()
+    assert rendered("!Cidr ['::/0', 100000000, 1]") == {"Fn::Cidr": ["::/0", 100000000, 1]}
+    assert time.perf_counter() - started < 1.0
+
+
+# --- the template's own Rules section --------------------------------------------------------------------
+
+REGION_RULE = """
+Parameters:
+  Env: {Type: String}
+Mappings:
+  Home: {prod: {Region: us-east-1}, dev: {Region: us-west-2}}
+Rules:
+  RightRegion:
+    Assertions:
+      - Assert: !Equals [!Ref AWS::Region, !FindInMap [Home, !Ref Env, Region]]
+        AssertDescription: deploy each environment in its home region
+  ProdIsEncrypted:
+    RuleCondition: !Equals [!Ref Env, prod]
+    Assertions:
+      - Assert: !Contains [[us-east-1, us-east-2], !Ref AWS::Region]
+Resources: {}
+"""
+
+
+def test_rules_section_is_rendered_for_the_environment():
+    assert render_text(REGION_RULE, parameters={"Env": "dev"})["Rules"] == {
+        "RightRegion": {"Assertions": [
+            {"Assert": False, "AssertDescription": "deploy each environment in its home region"}]},
+        "ProdIsEncrypted": {"RuleCondition": False, "Assertions": [{"Assert": True}]},
+    }
+
+
+@pytest.mark.parametrize(("env", "region"), [("prod", "us-east-1"), ("dev", "us-west-2")])
+def test_regions_allowed_by_template_rules_is_exactly_the_mapped_region(env, region):
+    document = render_text(REGION_RULE, parameters={"Env": env})
+    assert document["Deployment"]["RegionsAllowedByTemplateRules"] == [region]
+
+
+def test_every_region_is_allowed_by_a_template_without_rules():
+    assert render_text("Resources: {}\n")["Deployment"]["RegionsAllowedByTemplateRules"] == list(REGIONS)
+
+
+def test_no_region_is_allowed_when_the_rules_depend_on_an_unresolved_parameter():
+    document = render_text(REGION_RULE)
+    assert document["Deployment"]["RegionsAllowedByTemplateRules"] == []
+    assert document["Rules"]["RightRegion"]["Assertions"][0]["Assert"] == {
+        "Fn::Equals": ["us-east-1", {"Fn::FindInMap": ["Home", {"Ref": "Env"}, "Region"]}]}
+
+
+def test_regions_allowed_are_decided_on_the_real_noecho_value():
+    text = """
+Parameters:
+  Token: {Type: String, NoEcho: true}
+Rules:
+  TokenOnlyInVirginia:
+    RuleCondition: !Not [!Equals [!Ref Token, ""]]
+    Assertions:
+      - Assert: !Equals [!Ref AWS::Region, us-east-1]
+Resources: {}
+"""
+    document = render_text(text, parameters={"Token": "abcdef"})
+    assert document["Deployment"]["RegionsAllowedByTemplateRules"] == ["us-east-1"]
+
+
+# --- the document -----------------------------------------------------------------------------------------
+
+def test_document_keeps_declarations_and_adds_logical_ids_and_deployment_facts():
+    text = 'AWSTemplateFormatVersion: 2010-09-09\nParameters:\n  Env: {Type: String, Default: prod}\n' \
+           'Resources:\n  R:\n    Type: AWS::S3::Bucket\n    DeletionPolicy: Retain\n'
+    document = render_text(text, account_id="123456789012", name="staging", region="us-east-2")
+    assert document == {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Parameters": {"Env": {"Type": "String", "Default": "prod"}},
+        "Resources": {"R": {"Type": "AWS::S3::Bucket", "LogicalId": "R", "DeletionPolicy": "Retain"}},
+        "Outputs": {},
+        "Rules": {},
+        "Deployment": {"Environment": "staging", "Region": "us-east-2", "AccountId": "123456789012",
+                       "Parameters": {"Env": "prod"}, "RegionsAllowedByTemplateRules": list(REGIONS)},
+    }
