@@ -55,7 +55,7 @@ def parameter_values(template: Template, env: Environment, masked: bool) -> dict
             value = spec["Default"]
         else:
             continue
-        values[name] = MASK if masked and str(spec.get("NoEcho", "")).lower() == "true" else _typed(spec, value)
+        values[name] = MASK if masked and _no_echo(spec) else _typed(spec, value)
     return values
 
 
@@ -106,10 +106,10 @@ def render(template: Template, env: Environment) -> dict:
     document: dict[str, Any] = {
         key: body[key] for key in ("AWSTemplateFormatVersion", "Description", "Transform") if key in body
     }
-    document["Parameters"] = body.get("Parameters") or {}
+    document["Parameters"] = _masked_declarations(body.get("Parameters") or {})
     document["Resources"] = rendered_resources
     document["Outputs"] = _render_outputs(body.get("Outputs") or {}, scope)
-    document["Rules"] = render_rules(body.get("Rules") or {}, scope)
+    document["Rules"] = render_rules(body.get("Rules") or {}, scope, decider)
     document["Deployment"] = {
         "Environment": env.name,
         "Region": env.region if env.region else {"Ref": "AWS::Region"},
@@ -129,17 +129,38 @@ def _render_outputs(outputs: dict, scope: Scope) -> dict:
     return rendered
 
 
-def render_rules(rules: dict, scope: Scope) -> dict:
+def _masked_declarations(parameters: dict) -> dict:
+    """Parameter declarations as written, except that a NoEcho parameter's Default is masked."""
+    return {
+        name: {**spec, "Default": MASK} if isinstance(spec, dict) and "Default" in spec and _no_echo(spec) else spec
+        for name, spec in parameters.items()
+    }
+
+
+def _no_echo(spec: dict) -> bool:
+    return str(spec.get("NoEcho", "")).lower() == "true"
+
+
+def render_rules(rules: dict, scope: Scope, decider: Scope | None = None) -> dict:
+    """The Rules section with each condition and assertion resolved.
+
+    `decider`, when given, holds real (unmasked) values: a decided outcome comes from it, while an
+    undecided expression is shown as rendered with `scope`, so no secret reaches the document.
+    """
+    def outcome(value: Any) -> Any:
+        decided = resolve(value, decider) if decider is not None else None
+        return decided if isinstance(decided, bool) else resolve(value, scope)
+
     rendered = {}
     for name, rule in rules.items():
         if not isinstance(rule, dict):
             continue
         assertions = rule.get("Assertions") if isinstance(rule.get("Assertions"), list) else []
         entry: dict[str, Any] = {"Assertions": [
-            {**a, "Assert": resolve(a.get("Assert"), scope)} if isinstance(a, dict) else a for a in assertions
+            {**a, "Assert": outcome(a.get("Assert"))} if isinstance(a, dict) else a for a in assertions
         ]}
         if "RuleCondition" in rule:
-            entry["RuleCondition"] = resolve(rule["RuleCondition"], scope)
+            entry["RuleCondition"] = outcome(rule["RuleCondition"])
         rendered[name] = entry
     return rendered
 

@@ -136,6 +136,9 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
     unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
     if missing or unknown:
         raise fail(f"missing {', '.join(missing)}" if missing else f"unknown keys {', '.join(unknown)}")
+    texts = [key for key in ("title", "remediation", "rationale", "when") if key in entry and not isinstance(entry[key], str)]
+    if texts:
+        raise fail(f"{texts[0]} must be text")
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
         raise fail("id must be upper-case words joined by dashes, e.g. PAY-S3-REPL-001")
     if entry["control"] not in CONTROLS:
@@ -172,11 +175,11 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
     if not isinstance(compliance, dict) or set(compliance) - {"pci_dss", "security_hub"}:
         raise fail("compliance may only list pci_dss and security_hub identifiers")
     return Rule(
-        id=rule_id, title=str(entry["title"]), control=entry["control"], severity=entry["severity"],
-        target=target, sources=tuple(sources), assertions=assertions, remediation=str(entry["remediation"]),
+        id=rule_id, title=entry["title"], control=entry["control"], severity=entry["severity"],
+        target=target, sources=tuple(sources), assertions=assertions, remediation=entry["remediation"],
         references=tuple(references), cases=cases, file=source, when=when,
         environments=tuple(environments) if environments is not None else None, params=params,
-        rationale=str(entry.get("rationale", "")).strip(),
+        rationale=entry.get("rationale", "").strip(),
         compliance={k: [str(i) for i in v] for k, v in compliance.items()},
     )
 
@@ -199,13 +202,15 @@ def _assertion(item: Any, scopes: list[dict]) -> Assertion:
         item = {"expr": item}
     if not isinstance(item, dict) or "expr" not in item or set(item) - {"expr", "message", "evidence"}:
         raise ValueError("each assert needs 'expr' (and may have 'message', 'evidence')")
-    message = str(item.get("message") or f"expected: {item['expr']}")
+    if not all(isinstance(item.get(key, ""), str) for key in ("expr", "message", "evidence")):
+        raise ValueError("expr, message and evidence must be text")
+    message = item.get("message") or f"expected: {item['expr']}"
     for scope in scopes:
         try:
             message.format_map(scope)
         except (KeyError, IndexError, ValueError) as exc:
             raise ValueError(f"message field {exc} is not a param of every environment") from None
-    return Assertion(Expression(str(item["expr"]), item.get("evidence")), message)
+    return Assertion(Expression(item["expr"], item.get("evidence")), message)
 
 
 def _check_calls(expression: Expression, scopes: list[dict]) -> None:

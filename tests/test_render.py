@@ -110,6 +110,37 @@ def test_conditions_are_decided_on_the_real_noecho_value(password, expected):
     assert rendered(value, SECRET, parameters={"Password": password}) == expected
 
 
+def test_noecho_default_is_masked_in_the_parameter_declarations():
+    text = "Parameters:\n  Password: {Type: String, NoEcho: true, Default: hunter2hunter2}\nResources: {}\n"
+    assert render_text(text)["Parameters"]["Password"] == {"Type": "String", "NoEcho": True, "Default": "****"}
+
+
+@pytest.mark.parametrize(("password", "expected"), [("short", False), ("long-enough-secret", True)])
+def test_template_rules_are_decided_on_the_real_noecho_value(password, expected):
+    text = SECRET + """Rules:
+  LongPassword:
+    Assertions:
+      - Assert: !Not [!Contains [[short], !Ref Password]]
+Resources: {}
+"""
+    document = render_text(text, parameters={"Password": password})
+    assert document["Rules"]["LongPassword"]["Assertions"][0]["Assert"] is expected
+
+
+def test_undecided_template_rule_shows_no_noecho_value():
+    text = """Parameters:
+  Password: {Type: String, NoEcho: true}
+  Unknown: {Type: String}
+Rules:
+  Mixed:
+    Assertions:
+      - Assert: !Equals [!Ref Password, !Ref Unknown]
+Resources: {}
+"""
+    document = render_text(text, parameters={"Password": "hunter2hunter2"})
+    assert document["Rules"]["Mixed"]["Assertions"][0]["Assert"] == {"Fn::Equals": ["****", {"Ref": "Unknown"}]}
+
+
 # --- pseudo parameters -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(("region", "partition", "suffix"), [

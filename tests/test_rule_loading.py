@@ -173,11 +173,19 @@ def test_file_that_is_not_a_list_of_rules_is_rejected(tmp_path, text):
     assert str(rejection(path)) == f"{path}: a rule file holds one key, 'rules', a list of rules"
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="checker/rules.py: a non-string 'when' reaches "
-                   "jmespath.compile and raises TypeError instead of an InputError")
 def test_when_that_is_not_a_string_is_rejected(tmp_path):
     path = write_rules(tmp_path / "s3.yaml", rule_with(when=5))
-    assert str(rejection(path)).startswith(f"{path}: rule T-S3-VERSIONING-001: ")
+    assert str(rejection(path)) == f"{path}: rule T-S3-VERSIONING-001: when must be text"
+
+
+def test_title_that_is_a_mapping_is_rejected(tmp_path):
+    path = write_rules(tmp_path / "s3.yaml", rule_with(title={"a": 1}))
+    assert str(rejection(path)) == f"{path}: rule T-S3-VERSIONING-001: title must be text"
+
+
+def test_assert_expression_that_is_null_is_rejected(tmp_path):
+    path = write_rules(tmp_path / "s3.yaml", rule_with(**{"assert": [{"expr": None}]}))
+    assert str(rejection(path)) == f"{path}: rule T-S3-VERSIONING-001: expr, message and evidence must be text"
 
 
 # --- the pack -------------------------------------------------------------------------------------------
