@@ -65,9 +65,14 @@ def schedule_days(expression: Any) -> float | int | None:
     minute, hour, day_of_month, month, day_of_week, year = fields
     if (day_of_month == "?") == (day_of_week == "?"):  # exactly one of the two must be '?'
         return None
-    if not (minute.isdigit() and hour.isdigit() and month == "*" and year == "*"):
+    if not (minute.isdigit() and month == "*" and year == "*"):
         return None
-    if "*" in (day_of_month, day_of_week):
+    every_day = "*" in (day_of_month, day_of_week)
+    if hour == "*":
+        return 1 / 24 if every_day else None
+    if not hour.isdigit():
+        return None
+    if every_day:
         return 1
     if day_of_month == "?" and (day_of_week.isdigit() or day_of_week in _DAYS):
         return 7

@@ -46,6 +46,15 @@ def test_daily_cron_is_one_day(expression):
     assert schedule_days(expression) == 1
 
 
+@pytest.mark.parametrize("expression", ["cron(0 * * * ? *)", "cron(5 * ? * * *)"])
+def test_hourly_cron_is_a_twenty_fourth_of_a_day(expression):
+    assert schedule_days(expression) == 1 / 24
+
+
+def test_hourly_cron_on_one_weekday_has_no_fixed_period():
+    assert schedule_days("cron(0 * ? * SUN *)") is None
+
+
 @pytest.mark.parametrize("expression", ["cron(0 3 * * SUN *)", "cron(0 3 ? * ? *)"])
 def test_cron_needs_exactly_one_of_the_day_fields_to_be_a_question_mark(expression):
     assert schedule_days(expression) is None
