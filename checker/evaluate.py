@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from checker.expressions import Context, EvaluationError
 from checker.functions import unresolved_part
 from checker.mask import mask
 from checker.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Result
-from checker.rules import TEMPLATE_TARGET, Rule
+from checker.rules import PARAMETER_TARGET, PARAMETER_TYPE, TEMPLATE_TARGET, Rule
 
 LineOf = Callable[..., "int | None"]
 
@@ -16,35 +17,42 @@ LineOf = Callable[..., "int | None"]
 def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
              file: str | None = None, line_of: LineOf | None = None) -> list[Result]:
     """One result per rule and target resource (or one per rule for whole-template rules)."""
-    resources = document.get("Resources") or {}
-    resource_ids = set(resources)
+    resource_ids = set(document.get("Resources") or {})
     results = []
     for rule in rules:
         if source not in rule.sources:
             continue
         context = Context(document, rule.params_for(environment))
-        if rule.target == TEMPLATE_TARGET:
-            targets: list[tuple[str | None, dict]] = [(None, document)]
-        else:
-            targets = [(logical_id, r) for logical_id, r in resources.items() if r.get("Type") == rule.target]
+        targets = _targets(rule, document)
         if not targets:
-            results.append(_result(rule, environment, source, None, None, file, None, NOT_APPLICABLE,
-                                   f"no {rule.target} in this {source}", None))
-        for logical_id, subject in targets:
-            status, message, evidence, path = _judge(rule, subject, context, environment, resource_ids)
-            if logical_id is not None:
-                path = ["Resources", logical_id] + path
+            results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,
+                                  rule.target, file, None, f"no {rule.target} in this {source}", None))
+        for target in targets:
+            status, message, evidence, path = _judge(rule, target.subject, context, environment, resource_ids)
+            path = target.path + path
             line = line_of(*path) if line_of and path else None
-            results.append(_result(rule, environment, source, logical_id, subject.get("Type") if logical_id else None,
-                                   file, line, status, message, evidence))
+            results.append(Result(rule.id, rule.control, rule.severity, status, environment, source, target.name,
+                                  target.kind, file, line, message, evidence))
     return results
 
 
-def _result(rule: Rule, environment: str, source: str, resource: str | None, resource_type: str | None,
-            file: str | None, line: int | None, status: str, message: str, evidence: Any) -> Result:
-    return Result(rule.id, rule.control, rule.severity, status, environment, source, resource,
-                  resource_type if resource else (None if rule.target == TEMPLATE_TARGET else rule.target),
-                  file, line, message, evidence)
+@dataclass(frozen=True)
+class _Target:
+    name: str | None   # logical id or parameter name; None for the whole document
+    kind: str | None   # resource type, PARAMETER_TYPE, or None
+    subject: dict      # what the rule's expressions see
+    path: list         # where the subject sits in the template
+
+
+def _targets(rule: Rule, document: dict) -> list[_Target]:
+    if rule.target == TEMPLATE_TARGET:
+        return [_Target(None, None, document, [])]
+    if rule.target == PARAMETER_TARGET:
+        return [_Target(name, PARAMETER_TYPE, {**spec, "Name": name}, ["Parameters", name])
+                for name, spec in (document.get("Parameters") or {}).items() if isinstance(spec, dict)]
+    return [_Target(logical_id, resource["Type"], resource, ["Resources", logical_id])
+            for logical_id, resource in (document.get("Resources") or {}).items()
+            if resource.get("Type") == rule.target]
 
 
 def _holds(value: Any) -> bool:

@@ -1,6 +1,7 @@
 """Render a template for one environment into the document that rules evaluate."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from checker.config import Environment
@@ -9,6 +10,7 @@ from checker.intrinsics import NO_VALUE, UNKNOWN, Scope, resolve, truth
 from checker.load import Template
 
 MASK = "****"
+_SUB_VARIABLE = re.compile(r"\$\{([^}!.][^}.]*)\}")
 
 # Commercial regions in which a template's own Rules section is tried (see RegionsAllowedByTemplateRules).
 REGIONS = (
@@ -106,7 +108,7 @@ def render(template: Template, env: Environment) -> dict:
     document: dict[str, Any] = {
         key: body[key] for key in ("AWSTemplateFormatVersion", "Description", "Transform") if key in body
     }
-    document["Parameters"] = _masked_declarations(body.get("Parameters") or {})
+    document["Parameters"] = _declarations(body.get("Parameters") or {}, resources)
     document["Resources"] = rendered_resources
     document["Outputs"] = _render_outputs(body.get("Outputs") or {}, scope)
     document["Rules"] = render_rules(body.get("Rules") or {}, scope, decider)
@@ -129,12 +131,38 @@ def _render_outputs(outputs: dict, scope: Scope) -> dict:
     return rendered
 
 
-def _masked_declarations(parameters: dict) -> dict:
-    """Parameter declarations as written, except that a NoEcho parameter's Default is masked."""
-    return {
-        name: {**spec, "Default": MASK} if isinstance(spec, dict) and "Default" in spec and _no_echo(spec) else spec
-        for name, spec in parameters.items()
-    }
+def _declarations(parameters: dict, resources: dict) -> dict:
+    """Parameter declarations as written, each with `UsedBy` (the resource properties that reference it);
+    a NoEcho parameter's Default is masked."""
+    usage: dict[str, list[dict]] = {name: [] for name in parameters}
+    for logical_id, resource in resources.items():
+        for key, value in (resource.get("Properties") or {}).items():
+            for name in sorted(referenced_parameters(value, usage)):
+                usage[name].append({"Resource": logical_id, "Type": resource["Type"], "Property": key})
+    declarations = {}
+    for name, spec in parameters.items():
+        if not isinstance(spec, dict):
+            declarations[name] = spec
+            continue
+        masked = {"Default": MASK} if "Default" in spec and _no_echo(spec) else {}
+        declarations[name] = {**spec, **masked, "UsedBy": usage[name]}
+    return declarations
+
+
+def referenced_parameters(value: Any, names: Any) -> set[str]:
+    """Names among `names` that `value` references through Ref or a Fn::Sub variable."""
+    if isinstance(value, list):
+        return set().union(*(referenced_parameters(v, names) for v in value))
+    if not isinstance(value, dict):
+        return set()
+    found = set().union(*(referenced_parameters(v, names) for v in value.values()))
+    if isinstance(value.get("Ref"), str) and value["Ref"] in names:
+        found.add(value["Ref"])
+    text = value.get("Fn::Sub")
+    text = text[0] if isinstance(text, list) and text else text
+    if isinstance(text, str):
+        found |= {name for name in _SUB_VARIABLE.findall(text) if name in names}
+    return found
 
 
 def _no_echo(spec: dict) -> bool:

@@ -19,6 +19,8 @@ CONTROLS = (
 SEVERITIES = ("critical", "high", "medium", "low")
 SOURCES = ("template", "live")
 TEMPLATE_TARGET = "template"
+PARAMETER_TARGET = "parameter"  # each declared parameter, with its Name and the properties that use it
+PARAMETER_TYPE = "Parameter"  # the resource_type of a parameter's result
 
 _REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")
 _OPTIONAL = ("when", "environments", "params", "rationale", "compliance")
@@ -146,8 +148,8 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
     if entry["severity"] not in SEVERITIES:
         raise fail(f"severity must be one of {', '.join(SEVERITIES)}")
     target = entry["target"]
-    if target != TEMPLATE_TARGET and not (isinstance(target, str) and _TYPE.fullmatch(target)):
-        raise fail("target must be a resource type (e.g. AWS::S3::Bucket) or 'template'")
+    if target not in (TEMPLATE_TARGET, PARAMETER_TARGET) and not (isinstance(target, str) and _TYPE.fullmatch(target)):
+        raise fail("target must be a resource type (e.g. AWS::S3::Bucket), 'parameter' or 'template'")
     if target.startswith("AWS::") and target not in known_resource_types():
         raise fail(f"target {target} is not a CloudFormation resource type")
     sources = entry["sources"]

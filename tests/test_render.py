@@ -112,7 +112,25 @@ def test_conditions_are_decided_on_the_real_noecho_value(password, expected):
 
 def test_noecho_default_is_masked_in_the_parameter_declarations():
     text = "Parameters:\n  Password: {Type: String, NoEcho: true, Default: hunter2hunter2}\nResources: {}\n"
-    assert render_text(text)["Parameters"]["Password"] == {"Type": "String", "NoEcho": True, "Default": "****"}
+    assert render_text(text)["Parameters"]["Password"] == {"Type": "String", "NoEcho": True, "Default": "****",
+                                                           "UsedBy": []}
+
+
+def test_parameter_declaration_lists_the_properties_that_use_it():
+    text = """Parameters:
+  Secret: {Type: String, NoEcho: true}
+  Env: {Type: String, Default: dev}
+Resources:
+  Db:
+    Type: AWS::RDS::DBCluster
+    Properties:
+      MasterUserPassword: !Ref Secret
+      Tags: [{Key: env, Value: !Sub "${Env}-db"}]
+"""
+    parameters = render_text(text)["Parameters"]
+    assert parameters["Secret"]["UsedBy"] == [{"Resource": "Db", "Type": "AWS::RDS::DBCluster",
+                                               "Property": "MasterUserPassword"}]
+    assert parameters["Env"]["UsedBy"] == [{"Resource": "Db", "Type": "AWS::RDS::DBCluster", "Property": "Tags"}]
 
 
 @pytest.mark.parametrize(("password", "expected"), [("short", False), ("long-enough-secret", True)])
@@ -389,7 +407,7 @@ def test_document_keeps_declarations_and_adds_logical_ids_and_deployment_facts()
     document = render_text(text, account_id="123456789012", name="staging", region="us-east-2")
     assert document == {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Parameters": {"Env": {"Type": "String", "Default": "prod"}},
+        "Parameters": {"Env": {"Type": "String", "Default": "prod", "UsedBy": []}},
         "Resources": {"R": {"Type": "AWS::S3::Bucket", "LogicalId": "R", "DeletionPolicy": "Retain"}},
         "Outputs": {},
         "Rules": {},

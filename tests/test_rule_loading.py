@@ -90,7 +90,7 @@ def test_bad_yaml_is_rejected_with_file_and_line(tmp_path):
                              "pitr-backtrack, backup-retention, encryption-at-rest, kms-rotation, snapshot-copy, "
                              "region-mapping, log-encryption-retention)"),
     ({"severity": "urgent"}, "severity must be one of critical, high, medium, low"),
-    ({"target": "S3Bucket"}, "target must be a resource type (e.g. AWS::S3::Bucket) or 'template'"),
+    ({"target": "S3Bucket"}, "target must be a resource type (e.g. AWS::S3::Bucket), 'parameter' or 'template'"),
     ({"target": "AWS::S3::Buckets"}, "target AWS::S3::Buckets is not a CloudFormation resource type"),
     ({"sources": ["cloud"]}, "sources must be a non-empty list of 'template' and/or 'live'"),
     ({"references": ["http://example.com"]}, "references must be a list of https URLs"),
