@@ -37,11 +37,25 @@ class Expression:
         """The chain of field names the evidence reads (e.g. Properties.BackupRetentionPeriod)."""
         return _fields(self._evidence)
 
+    def field_names(self) -> set[str]:
+        """Every field name the expression or its evidence reads, anywhere (string literals excluded)."""
+        names: set[str] = set()
+        for node in (self._parsed.parsed, self._evidence):
+            _walk_fields(node, names)
+        return names
+
+    def foreign_field_names(self, functions: frozenset[str] = frozenset({"resolve", "resources"})) -> set[str]:
+        """The field names read on what `functions` return (other resources), e.g. Type in resolve(X).Type."""
+        names: set[str] = set()
+        for node in (self._parsed.parsed, self._evidence):
+            _walk_foreign(node, functions, names)
+        return names
+
     def search(self, data: Any, context: "Context") -> Any:
-        return self._parsed.search(data, options=context.options)
+        return context.interpreter.visit(self._parsed.parsed, data)
 
     def evidence(self, data: Any, context: "Context") -> Any:
-        return TreeInterpreter(context.options).visit(self._evidence, data)
+        return context.interpreter.visit(self._evidence, data)
 
 
 def _default_evidence(node: dict) -> dict:
@@ -61,6 +75,39 @@ def _walk_calls(node: Any, calls: list) -> None:
         calls.append((node["value"], args))
     for child in node.get("children", []):
         _walk_calls(child, calls)
+
+
+def _walk_fields(node: Any, names: set[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "field":
+        names.add(node["value"])
+    for child in node.get("children", []):
+        _walk_fields(child, names)
+
+
+_CHAINS = ("subexpression", "index_expression", "projection", "filter_projection", "value_projection", "pipe",
+           "flatten")
+
+
+def _from_call(node: Any, functions: frozenset[str]) -> bool:
+    """Whether the value of `node` is (a part of) what one of `functions` returned."""
+    if not isinstance(node, dict):
+        return False
+    if node.get("type") == "function_expression":
+        return node.get("value") in functions
+    return node.get("type") in _CHAINS and bool(node["children"]) and _from_call(node["children"][0], functions)
+
+
+def _walk_foreign(node: Any, functions: frozenset[str], names: set[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    children = node.get("children", [])
+    if node.get("type") in _CHAINS and children and _from_call(children[0], functions):
+        for child in children[1:]:
+            _walk_fields(child, names)
+    for child in children:
+        _walk_foreign(child, functions, names)
 
 
 def _fields(node: dict) -> list[str]:
@@ -136,7 +183,8 @@ class Context:
     """What expressions may see besides their input: the whole document and the environment's params."""
 
     def __init__(self, document: dict, params: Mapping[str, Any]) -> None:
-        self.options = Options(custom_functions=_Functions(document, params))
+        # One interpreter per context: it keeps its method cache across the rule's expressions.
+        self.interpreter = TreeInterpreter(Options(custom_functions=_Functions(document, params)))
 
 
 EvaluationError = (exceptions.JMESPathError, ValueError, TypeError, RecursionError)
