@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 PASS, FAIL, NOT_APPLICABLE, ERROR = "PASS", "FAIL", "NOT_APPLICABLE", "ERROR"
@@ -29,9 +29,14 @@ class Result:
     line: int | None
     message: str
     evidence: Any
+    physical_id: str | None = None  # live results: the deployed resource's physical id
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The result as JSON-ready data; `physical_id` appears on live results only."""
+        data = dict(vars(self))  # shallow: evidence is already JSON-ready data
+        if self.source != "live":
+            del data["physical_id"]
+        return data
 
 
 def summarize(results: list[Result]) -> dict:
