@@ -1,6 +1,7 @@
 """Reports. Every format is rendered from one payload (see payload.py) and written atomically."""
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import tempfile
@@ -8,12 +9,32 @@ from collections.abc import Callable
 from pathlib import Path
 
 
+def _file_mode(path: Path) -> int:
+    """The mode the file has, or a new file's mode under the umask (mkstemp alone would leave 0600)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def write_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory, then rename."""
+    """Write `text` to `path` through a temporary file in the same directory, then rename.
+
+    A symbolic link keeps pointing where it did: its target is replaced. A path that is no regular file
+    (/dev/stdout, a pipe) cannot be renamed over and is written directly.
+    """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        return
+    path = path.resolve() if path.is_symlink() else path
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        os.fchmod(fd, _file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(temporary, path)
@@ -26,8 +47,18 @@ def _json(payload: dict) -> str:
     return json.dumps(payload, indent=2, default=str) + "\n"
 
 
-# Format name -> renderer of the payload. Each renderer is a pure function payload -> text.
-FORMATS: dict[str, Callable[[dict], str]] = {"json": _json}
+# Format name -> "module:function" rendering the payload as text. Imported on use, so that a scan that
+# writes no HTML never imports Jinja2.
+FORMATS: dict[str, str] = {
+    "json": "checker.report:_json", "html": "checker.report.html:render_html",
+    "sarif": "checker.report.sarif:render_sarif", "junit": "checker.report.junit:render_junit",
+    "markdown": "checker.report.markdown:render_markdown",
+}
+
+
+def renderer(name: str) -> Callable[[dict], str]:
+    module, _, function = FORMATS[name].partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def write_reports(payload: dict, targets: dict[str, str | None]) -> list[str]:
@@ -37,7 +68,7 @@ def write_reports(payload: dict, targets: dict[str, str | None]) -> list[str]:
         if not path:
             continue
         try:
-            write_atomic(path, FORMATS[name](payload))
-        except (OSError, ValueError) as exc:
+            write_atomic(path, renderer(name)(payload))
+        except Exception as exc:  # noqa: BLE001 - one format's failure must not cost the others or the exit code
             failures.append(f"{path}: could not write the {name} report: {exc}")
     return failures

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from checker import __version__
 from checker.config import Environment
+from checker.gate import Decision
+from checker.report.provenance import git_revision
 from checker.results import summarize
 from checker.rules import Rule
 from checker.scan import ScanReport
@@ -24,18 +26,30 @@ def rule_pack_version(rules: list[Rule]) -> str:
     return digest.hexdigest()[:12]
 
 
-def build_payload(report: ScanReport, rules: list[Rule], environments: list[Environment]) -> dict[str, Any]:
+def _file_digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def build_payload(report: ScanReport, rules: list[Rule], environments: list[Environment],
+                  decision: Decision | None = None, live: dict[str, Any] | None = None,
+                  drift: list[dict] | None = None) -> dict[str, Any]:
+    """`decision` (the gate's verdict, with the baseline it used) adds the `gate` and `baseline` keys.
+
+    After a live scan, `live` (API calls per operation, wall time, resources not found or not collected)
+    and `drift` (rule and property differences between template and deployment) are added too.
+    """
     summary = summarize(report.results)
-    summary.update({
-        "templates": len(report.templates), "input_errors": len(report.errors),
-        "skipped_files": len(report.skipped), "unknown_resource_types": len(report.unknown_types),
-    })
-    return {
+    payload: dict[str, Any] = {
         "tool": {"name": TOOL_NAME, "version": __version__},
-        "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rule_pack": {"version": rule_pack_version(rules), "rules": len(rules)},
-        "environments": [{"name": e.name, "region": e.region, "account_id": e.account_id} for e in environments],
-        "templates": report.templates,
+        "environments": [{"name": e.name, "region": e.region, "account_id": e.account_id,
+                          "stack_name": e.stack_name} for e in environments],
+        "templates": [{"path": path, "sha256": _file_digest(path), **git_revision(path)} for path in report.templates],
         "summary": summary,
         "results": [r.to_dict() for r in report.results],
         "rules": {r.id: r.metadata() for r in rules},
@@ -43,4 +57,21 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         "skipped": [str(e) for e in report.skipped],
         "unknown_resource_types": [asdict(u) for u in report.unknown_types],
         "notes": report.notes,
+        "waivers": report.waivers.to_dict() if report.waivers else {"applied": [], "expired": [], "stale": []},
+        "baseline": decision.baseline_dict() if decision else None,
+        "gate": decision.to_dict() if decision else None,
+    }
+    if live is not None:
+        payload["live"] = live
+        payload["drift"] = drift or []
+    summary.update(input_counts(payload))
+    return payload
+
+
+def input_counts(payload: dict[str, Any]) -> dict[str, int]:
+    """The summary's counts of inputs, from the payload's own lists (so a merged payload recounts them)."""
+    return {
+        "templates": len(payload.get("templates", [])), "input_errors": len(payload.get("input_errors", [])),
+        "skipped_files": len(payload.get("skipped", [])),
+        "unknown_resource_types": len(payload.get("unknown_resource_types", [])),
     }

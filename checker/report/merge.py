@@ -1,0 +1,77 @@
+"""Saved JSON reports: read them back, and merge several (environments, stacks, live runs) into one payload."""
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from checker.errors import InputError
+from checker.report.payload import input_counts
+from checker.results import Result, summarize
+
+_RESULT_KEYS = {"rule_id", "control", "severity", "status", "environment", "source", "message"}
+# Keys a merge recomputes rather than combines.
+_DERIVED = ("tool", "generated_at", "rule_pack", "summary", "merged_from")
+
+
+def load_payload(path: str | Path) -> dict[str, Any]:
+    """A JSON report written by `--json`; anything else is an input error naming the file."""
+    source = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(source, exc.strerror or str(exc)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
+    results = data.get("results") if isinstance(data, dict) else None
+    if not (isinstance(results, list) and isinstance(data.get("tool"), dict) and isinstance(data.get("rule_pack"), dict)
+            and all(isinstance(r, dict) and _RESULT_KEYS <= r.keys() for r in results)):
+        raise InputError(source, "not a checker JSON report (expected tool, rule_pack and results as --json writes)")
+    return data
+
+
+def _as_result(entry: dict) -> Result:
+    values: dict[str, Any] = {f.name: entry.get(f.name) for f in fields(Result)}
+    return Result(**values)
+
+
+def _combine(values: list[Any]) -> Any:
+    """Lists are concatenated without repeats, mappings combined key by key, counts added up; otherwise the
+    first value that is not null wins."""
+    values = [v for v in values if v is not None]
+    if not values:
+        return None
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return sum(values)
+    if all(isinstance(v, list) for v in values):
+        unique = {json.dumps(item, sort_keys=True, default=str): item for v in values for item in v}
+        return list(unique.values())
+    if all(isinstance(v, dict) for v in values):
+        keys = dict.fromkeys(k for v in values for k in v)
+        return {k: _combine([v[k] for v in values if k in v]) for k in keys}
+    return values[0]
+
+
+def merge(payloads: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
+    """One payload covering every result of `payloads` (read from the files `names`); one is returned as is."""
+    if len(payloads) == 1:
+        return payloads[0]
+    keys = dict.fromkeys(k for p in payloads for k in p if k not in _DERIVED)
+    merged: dict[str, Any] = {
+        "tool": payloads[0]["tool"],
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "merged_from": [{"path": name, "generated_at": p.get("generated_at")}
+                        for name, p in zip(names, payloads, strict=True)],
+        "summary": {},
+    }
+    merged.update({key: _combine([p[key] for p in payloads if key in p]) for key in keys})
+    versions = dict.fromkeys(str(p["rule_pack"].get("version")) for p in payloads)
+    merged["rule_pack"] = {"version": " + ".join(versions), "rules": len(merged.get("rules", {}))}
+    if any((p.get("gate") or {}).get("decision") == "block" for p in payloads):
+        merged["gate"]["decision"] = "block"
+    merged["summary"] = {**summarize([_as_result(r) for r in merged["results"]]), **input_counts(merged)}
+    return merged
