@@ -1,0 +1,121 @@
+"""Locate resources from `cfn-outputs/flat-outputs.json` and the template's Outputs section.
+
+Each output whose value is `!Ref X`, `!GetAtt X.Attr`, or a `!Sub` / `!Join` around them tells, once its
+deployed value is known, the physical id (or ARN) of resource X.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from checker.collect.base import Collector
+from checker.errors import InputError
+
+_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def read_flat_outputs(path: str | Path) -> dict[str, str]:
+    """A flat JSON map of stack output names to values, as CI pipelines write it."""
+    source = str(path)
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(source, exc.strerror or str(exc)) from None
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
+    if not isinstance(data, dict):
+        raise InputError(source, "expected a JSON object mapping output names to values")
+    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+
+
+def references(value: Any, resources: Mapping[str, Any]) -> tuple[re.Pattern, list[tuple[str, str | None]]] | None:
+    """A pattern matching the deployed value of an output, with one group per resource it refers to:
+    (logical id, attribute or None for Ref). None when the output names no resource."""
+    parts = _parts(value, resources)
+    if parts is None:
+        return None
+    pattern, found = "", []
+    for part in parts:
+        if isinstance(part, str):
+            pattern += re.escape(part)
+        elif part is None:
+            pattern += ".*?"  # a parameter, pseudo parameter or anything else not tied to a resource
+        else:
+            pattern += "(.+?)"
+            found.append(part)
+    return (re.compile(pattern), found) if found else None
+
+
+def _parts(value: Any, resources: Mapping[str, Any]) -> list | None:
+    """The output value as literal strings, (logical id, attribute) pairs and None (unknown text)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    (name, argument), = value.items()
+    if name == "Ref":
+        return [(argument, None)] if argument in resources else [None]
+    if name == "Fn::GetAtt":
+        logical_id, _, attribute = (argument.partition(".") if isinstance(argument, str)
+                                    else (argument[0], ".", ".".join(map(str, argument[1:]))))
+        return [(logical_id, attribute)] if logical_id in resources else [None]
+    if name == "Fn::Sub":
+        text, variables = (argument[0], argument[1]) if isinstance(argument, list) else (argument, {})
+        return _sub_parts(text, variables, resources) if isinstance(text, str) else None
+    if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list):
+        parts: list = []
+        for index, item in enumerate(argument[1]):
+            if index:
+                parts.append(str(argument[0]))
+            parts += _parts(item, resources) or [None]
+        return parts
+    return [None]
+
+
+def _sub_parts(text: str, variables: Mapping[str, Any], resources: Mapping[str, Any]) -> list:
+    parts: list = []
+    position = 0
+    for match in _VARIABLE.finditer(text):
+        parts.append(text[position:match.start()])
+        position = match.end()
+        name = match.group(1)
+        if name.startswith("!"):
+            parts.append("${" + name[1:] + "}")
+        elif name in variables:
+            parts += _parts(variables[name], resources) or [None]
+        elif name.split(".")[0] in resources:
+            logical_id, _, attribute = name.partition(".")
+            parts.append((logical_id, attribute or None))
+        else:
+            parts.append(None)
+    parts.append(text[position:])
+    return parts
+
+
+def locate(outputs: Mapping[str, Any], values: Mapping[str, str], resources: Mapping[str, Any],
+           collectors: Mapping[str, Collector]) -> dict[str, tuple[str, str | None]]:
+    """logical id -> (physical id, ARN or None) for every resource the outputs identify."""
+    located: dict[str, tuple[str, str | None]] = {}
+    for name, output in outputs.items():
+        if name not in values or not isinstance(output, dict):
+            continue
+        reference = references(output.get("Value"), resources)
+        match = reference and reference[0].fullmatch(values[name])
+        if not reference or not match:
+            continue
+        for (logical_id, attribute), text in zip(reference[1], match.groups(), strict=True):
+            identity = _identify(collectors.get(resources[logical_id].get("Type")), attribute, text)
+            if identity and logical_id not in located:
+                located[logical_id] = identity
+    return located
+
+
+def _identify(collector: Collector | None, attribute: str | None, value: str) -> tuple[str, str | None] | None:
+    if collector is not None:
+        return collector.identify(attribute, value)
+    if attribute is None:
+        return value, value if value.startswith("arn:") else None
+    return None

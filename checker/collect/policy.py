@@ -1,0 +1,26 @@
+"""The least-privilege IAM policy of a live scan, derived from what the collectors declare."""
+from __future__ import annotations
+
+from checker.collect import COLLECTORS
+from checker.collect.base import Call
+
+# IAM action prefixes that differ from the boto3 service name.
+_PREFIX = {"elbv2": "elasticloadbalancing"}
+
+
+def action(call: Call) -> str:
+    return call.action or f"{_PREFIX.get(call.service, call.service)}:{call.operation}"
+
+
+def actions() -> list[str]:
+    from checker.live import DISCOVERY_ACTIONS
+
+    collected = {action(call) for collector in COLLECTORS.values() for call in collector.calls}
+    return sorted(collected | set(DISCOVERY_ACTIONS))
+
+
+def iam_policy() -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [{"Sid": "CheckerLiveReadOnly", "Effect": "Allow", "Action": actions(), "Resource": "*"}],
+    }

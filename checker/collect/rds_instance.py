@@ -1,0 +1,48 @@
+"""AWS::RDS::DBInstance from DescribeDBInstances."""
+from __future__ import annotations
+
+from typing import Any
+
+from checker.collect.base import Call, Collector, Target, first_label, keep, only, rename, tags
+
+_SAME = ("DBInstanceIdentifier", "DBInstanceClass", "Engine", "EngineVersion", "DBClusterIdentifier",
+         "StorageEncrypted", "KmsKeyId", "BackupRetentionPeriod", "MultiAZ", "PubliclyAccessible",
+         "DeletionProtection", "AutoMinorVersionUpgrade", "MonitoringInterval", "CopyTagsToSnapshot",
+         "AllocatedStorage", "StorageType", "CACertificateIdentifier", "AvailabilityZone",
+         "PreferredBackupWindow", "PreferredMaintenanceWindow", "MasterUsername", "PerformanceInsightsKMSKeyId",
+         "NetworkType")
+_RENAMED = {"EnabledCloudwatchLogsExports": "EnableCloudwatchLogsExports",
+            "IAMDatabaseAuthenticationEnabled": "EnableIAMDatabaseAuthentication",
+            "PerformanceInsightsEnabled": "EnablePerformanceInsights"}
+_DERIVED = ("ManageMasterUserPassword", "MasterUserSecret", "DBSubnetGroupName", "DBParameterGroupName",
+            "VpcSecurityGroups", "Tags")
+
+
+def _instance(response: dict, target: Target) -> dict:
+    instance = only(response, "DBInstances")
+    if instance is None:
+        raise LookupError(f"no DB instance {target.physical_id}")
+    properties: dict[str, Any] = {**keep(instance, *_SAME), **rename(instance, _RENAMED)}
+    secret = instance.get("MasterUserSecret")
+    properties["ManageMasterUserPassword"] = secret is not None
+    if secret:
+        properties["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
+    if instance.get("DBSubnetGroup"):
+        properties["DBSubnetGroupName"] = instance["DBSubnetGroup"].get("DBSubnetGroupName")
+    groups = instance.get("DBParameterGroups") or []
+    if groups:
+        properties["DBParameterGroupName"] = groups[0].get("DBParameterGroupName")
+    properties["VpcSecurityGroups"] = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
+    properties["Tags"] = tags(instance.get("TagList"))
+    return properties
+
+
+COLLECTOR = Collector(
+    type="AWS::RDS::DBInstance",
+    calls=(
+        Call("rds", "DescribeDBInstances", lambda target, _: {"DBInstanceIdentifier": target.physical_id},
+             _instance, _SAME + tuple(_RENAMED.values()) + _DERIVED, required=True),
+    ),
+    arn=lambda _, responses: (only(responses.get("DescribeDBInstances"), "DBInstances") or {}).get("DBInstanceArn"),
+    attributes={"DBInstanceArn": "arn", "Endpoint.Address": first_label},
+)

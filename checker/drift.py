@@ -1,0 +1,180 @@
+"""Drift: where the deployment no longer matches its template.
+
+Two kinds, both as {environment, rule_id, resource, kind, path, template, live}:
+- "rule": a rule that passes on the rendered template and fails on the live document, for the same
+  resource and environment (`path` names the first assertion that fails live);
+- "property": a property the template sets, that a collector reads, and whose live value differs
+  (`rule_id` is None). References to resources of the stack are compared with the referenced resource's
+  physical id or ARN; values the template cannot know (unresolved parameters, masked secrets, dynamic
+  references, conditions left open) and properties that could not be collected are not compared.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from typing import Any
+
+from checker.collect import COLLECTORS
+from checker.collect.availability import Availability
+from checker.config import Environment
+from checker.functions import referenced_id
+from checker.intrinsics import INTRINSIC_NAMES
+from checker.live import LiveScan
+from checker.load import Template
+from checker.render import partition_of, render
+from checker.results import FAIL, PASS, Result
+
+_UNKNOWN = object()
+_SUB = re.compile(r"\$\{([^}!][^}]*)\}")
+_IDENTITY_KEYS = ("Id", "Key", "Sid", "PolicyName", "Name")
+
+
+def find_drift(template: Template, environments: list[Environment], template_results: list[Result],
+               scan: LiveScan) -> list[dict]:
+    """Rule and property drift of every environment the live scan read."""
+    found = rule_drift(template_results, scan.results)
+    for env in environments:
+        live = scan.documents.get(env.name)
+        if live is not None:
+            rendered = render(template, replace(env, region=live["Deployment"]["Region"]))
+            found += property_drift(env.name, rendered, live, scan.availability[env.name])
+    return found
+
+
+def rule_drift(template_results: list[Result], live_results: list[Result]) -> list[dict]:
+    passed = {(r.environment, r.rule_id, r.resource): r for r in template_results
+              if r.source == "template" and r.status == PASS}
+    drifted = []
+    for live in live_results:
+        before = passed.get((live.environment, live.rule_id, live.resource))
+        if live.status != FAIL or before is None:
+            continue
+        evidence = live.evidence if isinstance(live.evidence, dict) else {}
+        path = next(iter(evidence), None)
+        template_evidence = before.evidence if isinstance(before.evidence, dict) else {}
+        drifted.append({"environment": live.environment, "rule_id": live.rule_id, "resource": live.resource,
+                        "kind": "rule", "path": path, "template": template_evidence.get(path) if path else None,
+                        "live": evidence.get(path) if path else None, "message": live.message})
+    return drifted
+
+
+def property_drift(environment: str, template: dict, live: dict, availability: Availability) -> list[dict]:
+    """Differences between the properties the template sets and the collected live values."""
+    found = []
+    live_resources = live.get("Resources", {})
+    for logical_id, rendered in template.get("Resources", {}).items():
+        deployed = live_resources.get(logical_id)
+        collector = COLLECTORS.get(rendered.get("Type"))
+        if not collector or not deployed or "Properties" not in deployed:
+            continue
+        compared = collector.properties - availability.unknown_names(logical_id)
+        for name, value in (rendered.get("Properties") or {}).items():
+            if name in compared:
+                for path, before, after in _diff(value, deployed["Properties"].get(name), f"Properties.{name}", live):
+                    found.append({"environment": environment, "rule_id": None, "resource": logical_id,
+                                  "kind": "property", "path": path, "template": before, "live": after})
+    return found
+
+
+def _diff(template: Any, live: Any, path: str, document: dict) -> list[tuple[str, Any, Any]]:
+    template = _resolved(template, document)
+    if template is _UNKNOWN or _unknowable(template):
+        return []
+    if live is None:  # AWS leaves out empty strings: Filter {Prefix: ""} reads back as Filter {}
+        return [] if template == "" else [(path, _plain(template), None)]
+    if isinstance(template, dict) and not _is_intrinsic(template):
+        if not isinstance(live, dict):
+            return [(path, _plain(template), live)]
+        return [d for key, value in template.items() for d in _diff(value, live.get(key), f"{path}.{key}", document)]
+    if isinstance(template, list):
+        return _diff_list(template, live, path, document)
+    if isinstance(template, set):  # a reference: the physical id or the ARN of the resource
+        return [] if _scalar(live) in template else [(path, sorted(template), live)]
+    if isinstance(live, list) and len(live) == 1:  # AWS writes a one-item list as the item, or back
+        live = live[0]
+    if _scalar(template) == _scalar(live) or _same_identifier(path, template, live):
+        return []
+    return [(path, template, live)]
+
+
+def _diff_list(template: list, live: Any, path: str, document: dict) -> list[tuple[str, Any, Any]]:
+    if not isinstance(live, list):
+        return _diff(template[0], live, path, document) if len(template) == 1 else [(path, _plain(template), live)]
+    key = next((k for k in _IDENTITY_KEYS if template and all(isinstance(i, dict) and k in i for i in template)), None)
+    if key:
+        by_key = {item.get(key): item for item in live if isinstance(item, dict)}
+        return [d for item in template
+                for d in _diff(item, by_key.get(item[key]), f"{path}[{key}={item[key]}]", document)]
+    if all(not isinstance(item, (dict, list)) for item in template + live):
+        resolved = [_resolved(item, document) for item in template]
+        if any(r is _UNKNOWN or isinstance(r, set) for r in resolved):
+            return []
+        same = sorted(map(_scalar, resolved)) == sorted(map(_scalar, live))
+        return [] if same else [(path, resolved, live)]
+    if len(template) != len(live):
+        return [(path, _plain(template), live)]
+    return [d for index, (t, v) in enumerate(zip(template, live, strict=True))
+            for d in _diff(t, v, f"{path}[{index}]", document)]
+
+
+def _resolved(value: Any, document: dict) -> Any:
+    """Intrinsics the live document can answer: references to its resources and Sub/Join over them."""
+    if not _is_intrinsic(value):
+        return value
+    resources = document.get("Resources", {})
+    (name, argument), = value.items()
+    target = referenced_id(value)
+    if target in resources:
+        resource = resources[target]
+        return {v for v in (resource.get("PhysicalId"), resource.get("Arn")) if v} or _UNKNOWN
+    if name == "Fn::Sub" and isinstance(argument, str):
+        text = _SUB.sub(lambda m: _sub_value(m.group(1), document) or "\0", argument)
+        return _UNKNOWN if "\0" in text else text.replace("${!", "${")
+    return _UNKNOWN
+
+
+def _sub_value(variable: str, document: dict) -> str | None:
+    logical_id, _, attribute = variable.partition(".")
+    resource = document.get("Resources", {}).get(logical_id)
+    if resource:
+        return resource.get("Arn") if attribute == "Arn" else resource.get("PhysicalId") if not attribute else None
+    deployment = document.get("Deployment", {})
+    pseudo = {"AWS::Region": deployment.get("Region"), "AWS::AccountId": deployment.get("AccountId"),
+              "AWS::Partition": partition_of(str(deployment.get("Region", ""))),
+              "AWS::StackName": deployment.get("StackName")}
+    value = pseudo.get(variable, deployment.get("Parameters", {}).get(variable))
+    return value if isinstance(value, str) and value != "****" else None
+
+
+def _is_intrinsic(value: Any) -> bool:
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in INTRINSIC_NAMES
+
+
+def _unknowable(value: Any) -> bool:
+    return isinstance(value, str) and (value == "****" or value.startswith("{{resolve:"))
+
+
+def _scalar(value: Any) -> Any:
+    """Booleans and numbers as templates often write them: "true", "35"."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, str):
+        return value.lower() if value.lower() in ("true", "false") else value
+    return repr(value)
+
+
+def _same_identifier(path: str, template: Any, live: Any) -> bool:
+    """RDS stores identifiers in lower case."""
+    return path.endswith("Identifier") and isinstance(template, str) and str(live) == template.lower()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, set):
+        return sorted(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,85 @@
+"""The payment environment, compliant and then drifted, checked live from its CI outputs file."""
+from __future__ import annotations
+
+import json
+
+from checker.cli import main
+from checker.rules import bundled_rule_dirs, load_rules
+from tests.live import payment_env
+
+RULES = load_rules(bundled_rule_dirs())
+EXPECTED_CALLS = {
+    # TransactionLogsBucket; GetBucketLocation also for its two replication destinations
+    "s3:GetBucketLocation": 3, "s3:GetBucketVersioning": 1, "s3:GetBucketReplication": 1,
+    "s3:GetBucketLifecycleConfiguration": 1, "s3:GetBucketEncryption": 1, "s3:GetPublicAccessBlock": 1,
+    "s3:GetBucketTagging": 1, "s3:GetBucketPolicy": 1,
+    "kms:DescribeKey": 2, "kms:GetKeyRotationStatus": 2, "kms:GetKeyPolicy": 2,  # DataKey, LogsKey
+    "iam:GetRole": 2, "iam:ListRolePolicies": 2, "iam:ListAttachedRolePolicies": 2,  # two roles
+    "iam:GetRolePolicy": 1,  # the one inline policy
+    "rds:DescribeDBClusters": 1, "lambda:GetFunctionConfiguration": 1, "lambda:GetPolicy": 1,
+    "events:DescribeRule": 1, "events:ListTargetsByRule": 1, "logs:DescribeLogGroups": 1, "sns:GetTopicAttributes": 1,
+}
+
+
+def _run(args: list[str], tmp_path, capsys) -> tuple[int, dict]:
+    report = tmp_path / "report.json"
+    code = main([*args, "--json", str(report)])
+    capsys.readouterr()
+    return code, json.loads(report.read_text())
+
+
+def _live(payload: dict) -> list[dict]:
+    return [r for r in payload["results"] if r["source"] == "live"]
+
+
+def test_compliant_environment_passes_every_live_rule(endpoint, payment, tmp_path, capsys):
+    code, payload = _run(payment.live_args(endpoint), tmp_path, capsys)
+    statuses = {(r["rule_id"], r["resource"]): r["status"] for r in _live(payload)}
+    assert {s for s in statuses.values()} <= {"PASS", "NOT_APPLICABLE"}, \
+        {k: v for k, v in statuses.items() if v not in ("PASS", "NOT_APPLICABLE")}
+    assert code == 0
+    # Every live rule of the pack ran, on the resources of its type.
+    live_rules = {r.id for r in RULES if "live" in r.sources}
+    assert {rule_id for rule_id, _ in statuses} == live_rules
+    passed = {k for k, v in statuses.items() if v == "PASS"}
+    assert ("PAY-S3-REPL-006", "TransactionLogsBucket") in passed  # needs the faithful GetBucketReplication
+    assert ("PAY-RDS-BACKTRACK-001", "AuroraCluster") in passed
+    assert ("PAY-KMS-ROT-001", "DataKey") in passed
+    by_resource = {r["resource"]: r["physical_id"] for r in _live(payload) if r["resource"]}
+    assert by_resource["TransactionLogsBucket"] == payment.names["TransactionLogsBucket"]
+    assert by_resource["AlertsTopic"] == payment.names["AlertsTopic"]  # located through a !Sub output
+    live = payload["live"]
+    assert live["not_found"] == [] and live["errors"] == []
+    assert [e["resource"] for e in live["not_collected"]] == ["SnapshotCopyPermission"]
+    # One call per operation and resource, none twice: 30 calls for the 10 resources read (of 11).
+    assert live["api_calls"] == EXPECTED_CALLS
+    assert live["api_calls_total"] == 30 and live["resources"] == 11
+
+
+def test_drifted_environment_fails_exactly_the_drifted_controls(endpoint, drifted, tmp_path, capsys):
+    code, payload = _run(drifted.scan_args(endpoint), tmp_path, capsys)
+    assert code == 1
+    template = [r for r in payload["results"] if r["source"] == "template"]
+    assert {r["status"] for r in template} <= {"PASS", "NOT_APPLICABLE"}
+    failing = {(r["rule_id"], r["resource"]) for r in _live(payload) if r["status"] == "FAIL"}
+    assert {r["status"] for r in _live(payload)} <= {"PASS", "NOT_APPLICABLE", "FAIL"}
+    by_id = {r.id: r for r in RULES}
+    drifted_resources = {resource for resource, _ in payment_env.DRIFT}
+    assert {resource for _, resource in failing} == drifted_resources
+    assert {by_id[rule_id].control for rule_id, _ in failing} == set(payment_env.DRIFT.values())
+
+    rule_drift = {(d["rule_id"], d["resource"]) for d in payload["drift"] if d["kind"] == "rule"}
+    assert rule_drift == failing
+    property_drift = {(d["resource"], d["path"]): (d["template"], d["live"])
+                      for d in payload["drift"] if d["kind"] == "property"}
+    assert set(property_drift) == set(payment_env.DRIFT)
+    assert property_drift["AuroraCluster", "Properties.BacktrackWindow"] == (259200, 0)
+    assert property_drift["DataKey", "Properties.EnableKeyRotation"] == (True, False)
+    assert property_drift["ApplicationLogs", "Properties.RetentionInDays"] == (365, 7)
+    assert property_drift["TransactionLogsBucket", "Properties.ReplicationConfiguration"][1] is None
+
+
+def test_compliant_environment_has_no_drift(endpoint, payment, tmp_path, capsys):
+    code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
+    assert payload["drift"] == []
+    assert code == 0
