@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The steps of action.yml: install the checker, scan, write SARIF, append the Markdown summary to
+# $GITHUB_STEP_SUMMARY and record outputs in $GITHUB_OUTPUT. Exits with the checker's exit code.
+#
+# Inputs (environment): CHECKER_PATHS, CHECKER_ENVIRONMENTS, CHECKER_CONFIG, CHECKER_FAIL_ON,
+# CHECKER_WAIVERS, CHECKER_BASELINE, CHECKER_SOFT_FAIL, CHECKER_SARIF. The checker is installed from
+# the action's own checkout ($GITHUB_ACTION_PATH), or from CHECKER_SOURCE when set.
+set -euo pipefail
+
+source_dir="${CHECKER_SOURCE:-${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}}"
+python -m pip install --quiet --disable-pip-version-check "$source_dir"
+
+work="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/checker-$$"
+mkdir -p "$work"
+sarif="${CHECKER_SARIF:-checker.sarif}"
+
+read -r -a paths <<< "${CHECKER_PATHS:-templates}"
+args=(scan "${paths[@]}" --fail-on "${CHECKER_FAIL_ON:-low}" --quiet
+      --sarif "$sarif" --markdown "$work/summary.md" --json "$work/results.json")
+read -r -a environments <<< "${CHECKER_ENVIRONMENTS:-}"
+for name in ${environments[@]+"${environments[@]}"}; do args+=(--env "$name"); done
+if [ -n "${CHECKER_CONFIG:-}" ]; then args+=(--config "$CHECKER_CONFIG"); fi
+if [ -n "${CHECKER_WAIVERS:-}" ]; then args+=(--waivers "$CHECKER_WAIVERS"); fi
+if [ -n "${CHECKER_BASELINE:-}" ]; then args+=(--baseline "$CHECKER_BASELINE"); fi
+if [ "${CHECKER_SOFT_FAIL:-false}" = "true" ]; then args+=(--soft-fail); fi
+
+status=0
+checker "${args[@]}" || status=$?
+
+if [ -s "$work/summary.md" ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+  cat "$work/summary.md" >> "$GITHUB_STEP_SUMMARY"
+fi
+if [ -n "${GITHUB_OUTPUT:-}" ]; then
+  echo "exit-code=$status" >> "$GITHUB_OUTPUT"
+  if [ -s "$sarif" ]; then echo "sarif=$sarif" >> "$GITHUB_OUTPUT"; fi
+fi
+exit "$status"
