@@ -26,6 +26,10 @@ class Expression:
         except exceptions.JMESPathError as exc:
             raise ExpressionError(f"invalid JMESPath {evidence if evidence and text not in str(exc) else text!r}: "
                                   f"{str(exc).splitlines()[0]}") from None
+        mistaken = sorted(self.field_names() & {"null", "true", "false"})
+        if mistaken:
+            # A bare null is a field called "null" in JMESPath, which is missing, so `x != null` holds by accident.
+            raise ExpressionError(f"{text!r} reads a field named {mistaken[0]}; write the literal as `{mistaken[0]}`")
 
     def called_functions(self) -> list[tuple[str, list[Any]]]:
         """(name, literal arguments) of every function call, for load-time checks."""
@@ -51,10 +55,10 @@ class Expression:
             _walk_foreign(node, functions, names)
         return names
 
-    def search(self, data: Any, context: "Context") -> Any:
+    def search(self, data: Any, context: Context) -> Any:
         return context.interpreter.visit(self._parsed.parsed, data)
 
-    def evidence(self, data: Any, context: "Context") -> Any:
+    def evidence(self, data: Any, context: Context) -> Any:
         return context.interpreter.visit(self._evidence, data)
 
 

@@ -60,7 +60,7 @@ def schedule_days(expression: Any) -> float | int | None:
     if not (expression.startswith("cron(") and expression.endswith(")")):
         return None
     fields = expression[5:-1].split()
-    if len(fields) != 6 or not all(p.fullmatch(f) for p, f in zip(_CRON_FIELDS, fields)):
+    if len(fields) != 6 or not all(p.fullmatch(f) for p, f in zip(_CRON_FIELDS, fields, strict=True)):
         return None
     minute, hour, day_of_month, month, day_of_week, year = fields
     if (day_of_month == "?") == (day_of_week == "?"):  # exactly one of the two must be '?'

@@ -187,9 +187,9 @@ def _sub(argument: Any, scope: Scope) -> Any:
 def _join(argument: Any, scope: Scope) -> Any:
     args = resolve(argument, scope)
     if isinstance(args, list) and len(args) == 2 and isinstance(args[1], list):
-        parts = [_text(p) for p in args[1]]
-        if _text(args[0]) is not None and None not in parts:
-            return _text(args[0]).join(parts)  # type: ignore[union-attr]
+        delimiter, parts = _text(args[0]), [_text(p) for p in args[1]]
+        if delimiter is not None and all(part is not None for part in parts):
+            return delimiter.join(part for part in parts if part is not None)
     return {"Fn::Join": args}
 
 

@@ -81,7 +81,7 @@ def _index_json(value: Any, key_lines: Any, source: str, depth: int) -> Any:
     if isinstance(value, _Pairs):
         mapping = LineDict()
         for key, item in value:
-            line = next(key_lines, None)
+            line: int | None = next(key_lines, None)
             if key in mapping:
                 raise InputError(source, f"duplicate key {key!r}", line)
             mapping.lines[key] = line
@@ -104,7 +104,7 @@ def read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise InputError(str(path), f"file is {size:,} bytes; templates larger than {MAX_BYTES:,} bytes are refused")
+            raise InputError(str(path), f"file is {size:,} bytes; templates over {MAX_BYTES:,} bytes are refused")
         return path.read_bytes()
     except OSError as exc:
         raise InputError(str(path), exc.strerror or str(exc)) from None

@@ -183,7 +183,7 @@ def render_rules(rules: dict, scope: Scope, decider: Scope | None = None) -> dic
     for name, rule in rules.items():
         if not isinstance(rule, dict):
             continue
-        assertions = rule.get("Assertions") if isinstance(rule.get("Assertions"), list) else []
+        assertions = rule["Assertions"] if isinstance(rule.get("Assertions"), list) else []
         entry: dict[str, Any] = {"Assertions": [
             {**a, "Assert": outcome(a.get("Assert"))} if isinstance(a, dict) else a for a in assertions
         ]}

@@ -61,5 +61,6 @@ def blocking(results: list[Result], fail_on: str, allow_errors: bool) -> list[Re
     threshold = SEVERITY_ORDER[fail_on]
     return [
         r for r in results
-        if (r.status == FAIL and SEVERITY_ORDER[r.severity] >= threshold) or (r.status in UNCHECKED and not allow_errors)
+        if (r.status == FAIL and SEVERITY_ORDER[r.severity] >= threshold)
+        or (r.status in UNCHECKED and not allow_errors)
     ]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
+from checker.expressions import Expression, ExpressionError, arity_problem
 from checker.load import parse, read_text
 from checker.rule_cache import cached
-from checker.expressions import Expression, ExpressionError, arity_problem
 
 CONTROLS = (
     "replication", "lifecycle", "password-policy", "pitr-backtrack", "backup-retention",
@@ -138,7 +138,8 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
     unknown = sorted(set(entry) - set(_REQUIRED) - set(_OPTIONAL))
     if missing or unknown:
         raise fail(f"missing {', '.join(missing)}" if missing else f"unknown keys {', '.join(unknown)}")
-    texts = [key for key in ("title", "remediation", "rationale", "when") if key in entry and not isinstance(entry[key], str)]
+    texts = [key for key in ("title", "remediation", "rationale", "when")
+             if key in entry and not isinstance(entry[key], str)]
     if texts:
         raise fail(f"{texts[0]} must be text")
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
@@ -156,7 +157,8 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
     if not isinstance(sources, list) or not sources or set(sources) - set(SOURCES):
         raise fail("sources must be a non-empty list of 'template' and/or 'live'")
     environments = entry.get("environments")
-    if environments is not None and not (isinstance(environments, list) and all(isinstance(e, str) for e in environments)):
+    if environments is not None and not (
+            isinstance(environments, list) and all(isinstance(e, str) for e in environments)):
         raise fail("environments must be a list of environment names")
     params = entry.get("params") or {}
     if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):

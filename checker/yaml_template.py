@@ -9,6 +9,7 @@ scalars resolve as YAML 1.1 does, and timestamps stay text, as CloudFormation re
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
@@ -30,7 +31,7 @@ from yaml.nodes import ScalarNode
 from yaml.resolver import Resolver
 
 try:
-    from yaml.cyaml import CParser as EventParser
+    from yaml.cyaml import CParser as EventParser  # type: ignore[attr-defined]
 except ImportError:  # libyaml not compiled in: same events, slower
     from yaml.loader import SafeLoader as EventParser  # type: ignore[assignment]
 
@@ -40,7 +41,7 @@ MAX_NODES = 1_000_000
 _STANDARD = "tag:yaml.org,2002:"
 _IMPLICIT = Resolver.yaml_implicit_resolvers
 _SCALARS = SafeConstructor()
-_CONVERT = {
+_CONVERT: dict[str, Callable[[str], Any]] = {
     _STANDARD + "null": lambda value: None,
     _STANDARD + "bool": lambda value: _SCALARS.construct_yaml_bool(ScalarNode("", value)),
     _STANDARD + "int": lambda value: _SCALARS.construct_yaml_int(ScalarNode("", value)),
@@ -60,7 +61,7 @@ class LineDict(dict):
 
     def __init__(self) -> None:
         super().__init__()
-        self.lines: dict[Any, int] = {}
+        self.lines: dict[Any, int | None] = {}
 
 
 class YamlError(Exception):

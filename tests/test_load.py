@@ -266,7 +266,7 @@ def test_file_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(checker.load, "MAX_BYTES", 10)
     path = tmp_path / "t.yaml"
     path.write_text("Resources: {}\n")
-    assert load_error(path).message == "file is 14 bytes; templates larger than 10 bytes are refused"
+    assert load_error(path).message == "file is 14 bytes; templates over 10 bytes are refused"
 
 
 def test_missing_file_is_an_input_error(tmp_path):

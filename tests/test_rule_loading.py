@@ -232,3 +232,9 @@ def test_bad_rule_file_in_a_directory_rejects_the_pack(tmp_path):
         load_rules([tmp_path / "rules"])
     assert str(caught.value) == (f"{bad}: rule T-S3-VERSIONING-002: "
                                  "severity must be one of critical, high, medium, low")
+
+
+def test_bare_null_in_an_expression_is_rejected_as_a_field_name(tmp_path):
+    path = write_rules(tmp_path / "s3.yaml", rule_with(when="Properties.VersioningConfiguration != null"))
+    assert str(rejection(path)) == (f"{path}: rule T-S3-VERSIONING-001: 'Properties.VersioningConfiguration != null' "
+                                    "reads a field named null; write the literal as `null`")

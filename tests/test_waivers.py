@@ -28,7 +28,7 @@ rules:
     target: AWS::S3::Bucket
     sources: [template, live]
     assert:
-      - expr: Properties.BucketEncryption != null
+      - expr: Properties.BucketEncryption != `null`
         message: BucketEncryption is missing
     remediation: Add BucketEncryption.
     references: [https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html]
@@ -42,7 +42,7 @@ rules:
     target: template
     sources: [template]
     assert:
-      - expr: Description != null
+      - expr: Description != `null`
         message: the template has no Description
     remediation: Add a Description.
     references: [https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-description-structure.html]
