@@ -52,7 +52,10 @@ def _parse_yaml(text: str, source: str) -> Any:
     except ParseErrors as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         detail = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc)
-        raise InputError(source, f"malformed YAML: {detail}", mark.line + 1 if mark else None) from None
+        line = mark.line + 1 if mark else None
+        if "nesting depth" in detail:  # newer libyaml stops deep nesting itself, before our own bound
+            raise InputError(source, f"nested more than {MAX_DEPTH} levels deep", line) from None
+        raise InputError(source, f"malformed YAML: {detail}", line) from None
 
 
 # Every JSON string token, in document order; group 1 is set when the string is an object key.
