@@ -237,15 +237,16 @@ def conclude(args: argparse.Namespace, report: ScanReport, rules: list[Rule], en
              baseline: Baseline | None, refused: list[str] | None = None, subject: str | None = None,
              live: dict | None = None, drift: list[dict] | None = None) -> int:
     """Print, write the reports, and turn the gate's decision into the exit code (scan, gate, live)."""
-    from checker.report import write_reports
-    from checker.report.payload import build_payload
-
     unknown = [f"{u.resource_type} ({u.resource})" for u in report.unknown_types]
     decision = decide(report.results, args.fail_on, args.allow_errors, baseline, refused or [], unknown)
     print_results(report, sys.stdout, sys.stderr, args.verbose)
     targets = report_targets(args)
-    write_failures = write_reports(build_payload(report, rules, environments, decision, live, drift),
-                                   targets) if any(targets.values()) else []
+    write_failures = []
+    if any(targets.values()):
+        from checker.report import write_reports
+        from checker.report.payload import build_payload
+
+        write_failures = write_reports(build_payload(report, rules, environments, decision, live, drift), targets)
     for failure in write_failures:
         print(f"checker: error: {failure}", file=sys.stderr)
     if subject:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import tempfile
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -48,6 +47,8 @@ def cached(files: list[Path], build: Callable[[], Any]) -> Any:
     value = build()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only when the cache is (re)written: a warm start does without it
+
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".rules-")
         with os.fdopen(fd, "wb") as handle:
             pickle.dump((key, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
