@@ -1,9 +1,10 @@
 """Console output: a compact table of what needs attention, then a summary per environment."""
 from __future__ import annotations
 
+from collections import Counter
 from typing import TextIO
 
-from checker.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, Result
+from checker.results import ERROR, FAIL, NOT_APPLICABLE, NOT_COLLECTED, NOT_FOUND, PASS, WAIVED, Result
 from checker.scan import ScanReport
 from checker.waivers import WaiverOutcome
 
@@ -55,17 +56,20 @@ def print_waivers(outcome: WaiverOutcome, out: TextIO) -> None:
 
 
 def print_summary(results: list[Result], out: TextIO) -> None:
-    environments: dict[str, list[Result]] = {}
+    """One line per environment (and per source, when live results are present) with every status counted."""
+    groups: dict[tuple[str, str], list[Result]] = {}
     for result in results:
-        environments.setdefault(result.environment, []).append(result)
-    for name, items in environments.items():
-        count = {status: sum(1 for r in items if r.status == status)
-                 for status in (PASS, FAIL, ERROR, NOT_APPLICABLE, WAIVED)}
-        severities: dict[str, int] = {}
-        for r in items:
-            if r.status == FAIL:
-                severities[r.severity] = severities.get(r.severity, 0) + 1
+        groups.setdefault((result.environment, result.source), []).append(result)
+    several_sources = len({source for _, source in groups}) > 1
+    for (environment, source), items in groups.items():
+        count = Counter(r.status for r in items)
+        severities = Counter(r.severity for r in items if r.status == FAIL)
         detail = f" ({', '.join(f'{n} {s}' for s, n in severities.items())})" if severities else ""
-        waived = f", {count[WAIVED]} waived" if count[WAIVED] else ""
-        print(f"{name}: {count[PASS]} passed, {count[FAIL]} failed{detail}{waived}, {count[ERROR]} errors, "
+        extras = "".join(f", {count[status]} {_LABELS[status]}" for status in (WAIVED, NOT_FOUND, NOT_COLLECTED)
+                         if count[status])
+        label = f"{environment} [{source}]" if several_sources else environment
+        print(f"{label}: {count[PASS]} passed, {count[FAIL]} failed{detail}{extras}, {count[ERROR]} errors, "
               f"{count[NOT_APPLICABLE]} not applicable", file=out)
+
+
+_LABELS = {WAIVED: "waived", NOT_FOUND: "not found", NOT_COLLECTED: "not collected"}
