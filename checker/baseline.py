@@ -7,16 +7,15 @@ written by ``checker baseline``.
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path, PurePath
+from pathlib import PurePath
 from typing import Any
 
 from checker import __version__
 from checker.errors import InputError
-from checker.load import read_text
+from checker.load import read_json
 from checker.results import FAIL, UNCHECKED, Result
 
 Key = tuple[str, str, str, "str | None", "str | None"]
@@ -42,10 +41,7 @@ class Baseline:
 
 def load_baseline(path: str) -> Baseline:
     """Read a baseline file or a saved JSON report. Anything else is an InputError."""
-    try:
-        data = json.loads(read_text(Path(path)))
-    except json.JSONDecodeError as exc:
-        raise InputError(path, f"malformed JSON: {exc.msg}", exc.lineno) from None
+    data = read_json(path)
     if isinstance(data, dict) and isinstance(data.get("findings"), list):
         entries = data["findings"]
     elif isinstance(data, dict) and isinstance(data.get("results"), list):

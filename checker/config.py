@@ -1,14 +1,13 @@
 """Environments: checker.yaml, parameter files, command-line overrides."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.load import parse, read_text
+from checker.load import parse, read_json, read_text
 
 CONFIG_NAME = "checker.yaml"
 DEFAULT_ENVIRONMENT = "default"
@@ -62,10 +61,7 @@ def load_parameter_file(path: str | Path) -> dict[str, Any]:
     """Accept the CloudFormation CLI form and the CodePipeline template-configuration form."""
     path = Path(path)
     source = str(path)
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
+    data = read_json(path)
     if isinstance(data, list):
         values = {}
         for item in data:

@@ -124,6 +124,19 @@ def read_text(path: Path) -> str:
     return decode(read_bytes(path), str(path))
 
 
+def read_json(path: str | Path) -> Any:
+    """A JSON file (parameter file, stack outputs, saved report); unreadable or malformed is an InputError."""
+    source = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(source, exc.strerror or str(exc)) from None
+    try:
+        return json.loads(decode(data, source))
+    except json.JSONDecodeError as exc:
+        raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
+
+
 def load_template(path: str | Path) -> Template:
     """Load one template file. Raises InputError (NotATemplate for a valid non-template file)."""
     path = Path(path)

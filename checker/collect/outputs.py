@@ -5,7 +5,6 @@ deployed value is known, the physical id (or ARN) of resource X.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 from checker.collect.base import Collector
 from checker.errors import InputError
+from checker.load import read_json
 
 _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
@@ -20,12 +20,7 @@ _VARIABLE = re.compile(r"\$\{([^}]*)\}")
 def read_flat_outputs(path: str | Path) -> dict[str, str]:
     """A flat JSON map of stack output names to values, as CI pipelines write it."""
     source = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(source, exc.strerror or str(exc)) from None
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(source, "expected a JSON object mapping output names to values")
     return {str(k): v for k, v in data.items() if isinstance(v, str)}

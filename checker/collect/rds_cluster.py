@@ -22,15 +22,20 @@ _RENAMED = {"EnabledCloudwatchLogsExports": "EnableCloudwatchLogsExports",
 _DERIVED = ("ManageMasterUserPassword", "MasterUserSecret", "VpcSecurityGroupIds", "Tags")
 
 
+def managed_password(record: dict) -> dict[str, Any]:
+    """ManageMasterUserPassword and MasterUserSecret, from a cluster's or an instance's MasterUserSecret."""
+    secret = record.get("MasterUserSecret")
+    managed: dict[str, Any] = {"ManageMasterUserPassword": secret is not None}
+    if secret:
+        managed["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
+    return managed
+
+
 def _cluster(response: dict, target: Target) -> dict:
     cluster = only(response, "DBClusters")
     if cluster is None:
         raise LookupError(f"no DB cluster {target.physical_id}")
-    properties: dict[str, Any] = {**keep(cluster, *_SAME), **rename(cluster, _RENAMED)}
-    secret = cluster.get("MasterUserSecret")
-    properties["ManageMasterUserPassword"] = secret is not None
-    if secret:
-        properties["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
+    properties: dict[str, Any] = {**keep(cluster, *_SAME), **rename(cluster, _RENAMED), **managed_password(cluster)}
     properties["VpcSecurityGroupIds"] = [g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])]
     properties["Tags"] = tags(cluster.get("TagList"))
     return properties

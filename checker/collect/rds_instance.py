@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.collect.base import Call, Collector, Target, first_label, keep, only, rename, tags
+from checker.collect.rds_cluster import managed_password
 
 _SAME = ("DBInstanceIdentifier", "DBInstanceClass", "Engine", "EngineVersion", "DBClusterIdentifier",
          "StorageEncrypted", "KmsKeyId", "BackupRetentionPeriod", "MultiAZ", "PubliclyAccessible",
@@ -22,11 +23,7 @@ def _instance(response: dict, target: Target) -> dict:
     instance = only(response, "DBInstances")
     if instance is None:
         raise LookupError(f"no DB instance {target.physical_id}")
-    properties: dict[str, Any] = {**keep(instance, *_SAME), **rename(instance, _RENAMED)}
-    secret = instance.get("MasterUserSecret")
-    properties["ManageMasterUserPassword"] = secret is not None
-    if secret:
-        properties["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
+    properties: dict[str, Any] = {**keep(instance, *_SAME), **rename(instance, _RENAMED), **managed_password(instance)}
     if instance.get("DBSubnetGroup"):
         properties["DBSubnetGroupName"] = instance["DBSubnetGroup"].get("DBSubnetGroupName")
     groups = instance.get("DBParameterGroups") or []

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
+from checker.load import read_json
 from checker.report.payload import input_counts
 from checker.results import Result, summarize
 
@@ -19,14 +20,7 @@ _DERIVED = ("tool", "generated_at", "rule_pack", "summary", "merged_from")
 def load_payload(path: str | Path) -> dict[str, Any]:
     """A JSON report written by `--json`; anything else is an input error naming the file."""
     source = str(path)
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(source, exc.strerror or str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(source, f"not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
+    data = read_json(path)
     results = data.get("results") if isinstance(data, dict) else None
     if not (isinstance(results, list) and isinstance(data.get("tool"), dict) and isinstance(data.get("rule_pack"), dict)
             and all(isinstance(r, dict) and _RESULT_KEYS <= r.keys() for r in results)):
