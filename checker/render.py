@@ -62,10 +62,47 @@ def parameter_values(template: Template, env: Environment, masked: bool) -> dict
 
 
 def _check_allowed(template: Template, name: str, spec: dict, value: Any, env: Environment) -> None:
+    """CloudFormation refuses a parameter value outside its declared constraints: so does the render."""
+    problem = parameter_violation(spec, value)
+    if problem:
+        shown = " (a NoEcho value)" if _no_echo(spec) else f"={value!r}"
+        raise InputError(template.path, f"environment {env.name!r}: parameter {name}{shown} {problem}",
+                         template.line_of("Parameters", name))
+
+
+def parameter_violation(spec: dict, value: Any) -> str | None:
+    """Which declared constraint (AllowedValues, AllowedPattern, Min/MaxLength, Min/MaxValue) `value` breaks."""
+    text = str(value)
     allowed = spec.get("AllowedValues")
-    if isinstance(allowed, list) and str(value) not in [str(v) for v in allowed]:
-        raise InputError(template.path, f"environment {env.name!r}: parameter {name}={value!r} is not one of "
-                         f"its AllowedValues {allowed}", template.line_of("Parameters", name))
+    if isinstance(allowed, list) and text not in [str(v) for v in allowed]:
+        return f"is not one of its AllowedValues {allowed}"
+    kind = str(spec.get("Type", "String"))
+    if kind == "String":
+        pattern = spec.get("AllowedPattern")
+        try:
+            compiled = re.compile(pattern) if isinstance(pattern, str) else None
+        except re.error:
+            compiled = None  # a pattern only Java's regular expressions read: CloudFormation decides
+        if compiled is not None and not compiled.fullmatch(text):
+            return f"does not match its AllowedPattern {pattern}"
+        return _out_of_bounds(spec, len(text), "MinLength", "MaxLength", "characters")
+    if kind == "Number":
+        try:
+            return _out_of_bounds(spec, float(text), "MinValue", "MaxValue", "")
+        except ValueError:
+            return "is not a number"
+    return None
+
+
+def _out_of_bounds(spec: dict, measure: float, low: str, high: str, unit: str) -> str | None:
+    for bound, too_far in ((low, lambda limit: measure < limit), (high, lambda limit: measure > limit)):
+        try:
+            limit = float(spec[bound])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if too_far(limit):
+            return f"is outside its {bound} {spec[bound]}{' ' + unit if unit else ''}"
+    return None
 
 
 def _typed(spec: dict, value: Any) -> Any:

@@ -84,6 +84,39 @@ def test_value_outside_allowed_values_is_an_input_error_naming_the_parameter():
                                     "['prod', 'dev']")
 
 
+@pytest.mark.parametrize(("declaration", "value", "problem"), [
+    ("{Type: String, AllowedPattern: '^[a-z]+$'}", "Prod1", "does not match its AllowedPattern ^[a-z]+$"),
+    ("{Type: String, MinLength: 3}", "ab", "is outside its MinLength 3 characters"),
+    ("{Type: String, MaxLength: 3}", "abcd", "is outside its MaxLength 3 characters"),
+    ("{Type: Number, MinValue: 1}", "0", "is outside its MinValue 1"),
+    ("{Type: Number, MaxValue: 35}", "36", "is outside its MaxValue 35"),
+    ("{Type: Number}", "seven", "is not a number"),
+])
+def test_value_breaking_a_declared_constraint_is_an_input_error(declaration, value, problem):
+    with pytest.raises(InputError) as caught:
+        render_text(f"Parameters:\n  P: {declaration}\nResources: {{}}\n", parameters={"P": value})
+    assert caught.value.message == f"environment 'prod': parameter P={value!r} {problem}"
+
+
+@pytest.mark.parametrize(("declaration", "value", "rendered"), [
+    ("{Type: String, AllowedPattern: '^[a-z]+$', MinLength: 2, MaxLength: 5}", "prod", "prod"),
+    ("{Type: Number, MinValue: 1, MaxValue: 35}", "35", 35),
+    ("{Type: String, AllowedPattern: '\\p{Alnum}+'}", "any", "any"),  # Java-only syntax: left to CloudFormation
+])
+def test_value_within_its_declared_constraints_renders(declaration, value, rendered):
+    text = f"Parameters:\n  P: {declaration}\nResources: {{}}\n"
+    assert render_text(text, parameters={"P": value})["Deployment"]["Parameters"]["P"] == rendered
+
+
+def test_constraint_error_of_a_noecho_parameter_does_not_show_the_value():
+    text = "Parameters:\n  Secret: {Type: String, NoEcho: true, MinLength: 12}\nResources: {}\n"
+    with pytest.raises(InputError) as caught:
+        render_text(text, parameters={"Secret": "hunter2"})
+    assert "hunter2" not in str(caught.value)
+    assert caught.value.message == ("environment 'prod': parameter Secret (a NoEcho value) is outside its "
+                                    "MinLength 12 characters")
+
+
 # --- NoEcho ----------------------------------------------------------------------------------------------
 
 SECRET = """
