@@ -62,6 +62,10 @@ def _parse_yaml(text: str, source: str) -> Any:
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?', re.DOTALL)
 
 
+# String tokens and brackets: enough to follow a JSON document's nesting without parsing it.
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
+
+
 class _Pairs(list):
     """Key/value pairs of one JSON object, in source order, duplicates kept."""
 
@@ -72,15 +76,27 @@ def _parse_json(text: str, source: str) -> Any:
     except json.JSONDecodeError as exc:
         raise InputError(source, f"malformed JSON: {exc.msg}", exc.lineno) from None
     except RecursionError:
-        raise InputError(source, f"nested more than {MAX_DEPTH} levels deep") from None
+        raise _too_deep(text, source) from None
     newlines = [m.start() for m in re.finditer("\n", text)]
     key_lines = (bisect.bisect_left(newlines, m.start()) + 1 for m in _JSON_STRING.finditer(text) if m.group(1))
-    return _index_json(data, key_lines, source, 1)  # the top-level value is level 1, as in YAML
+    return _index_json(data, key_lines, text, source, 1)  # the top-level value is level 1, as in YAML
 
 
-def _index_json(value: Any, key_lines: Any, source: str, depth: int) -> Any:
+def _too_deep(text: str, source: str) -> InputError:
+    """The nesting error, at the line of the first bracket that opens level MAX_DEPTH."""
+    depth, line = 0, None
+    for match in _JSON_NESTING.finditer(text):
+        token = match.group()
+        depth += 1 if token in "[{" else -1 if token in "]}" else 0
+        if depth >= MAX_DEPTH:
+            line = text.count("\n", 0, match.start()) + 1
+            break
+    return InputError(source, f"nested more than {MAX_DEPTH} levels deep", line)
+
+
+def _index_json(value: Any, key_lines: Any, text: str, source: str, depth: int) -> Any:
     if depth > MAX_DEPTH:
-        raise InputError(source, f"nested more than {MAX_DEPTH} levels deep")
+        raise _too_deep(text, source)
     if isinstance(value, _Pairs):
         mapping = LineDict()
         for key, item in value:
@@ -88,10 +104,10 @@ def _index_json(value: Any, key_lines: Any, source: str, depth: int) -> Any:
             if key in mapping:
                 raise InputError(source, f"duplicate key {key!r}", line)
             mapping.lines[key] = line
-            mapping[key] = _index_json(item, key_lines, source, depth + 1)
+            mapping[key] = _index_json(item, key_lines, text, source, depth + 1)
         return mapping
     if isinstance(value, list):
-        return [_index_json(item, key_lines, source, depth + 1) for item in value]
+        return [_index_json(item, key_lines, text, source, depth + 1) for item in value]
     return value
 
 

@@ -192,6 +192,11 @@ def test_one_hundred_and_one_levels_of_nesting_are_rejected(syntax):
     assert parse_error(_nested(syntax, 101)).message == "nested more than 100 levels deep"
 
 
+def test_json_nested_too_deeply_is_reported_at_the_line_where_it_goes_too_deep():
+    text = '{"Resources": {\n"A": ' + "[\n" * 150 + "1" + "]" * 150 + "}}"
+    assert parse_error(text).line == 99  # brackets on lines 1, 1, then one per line from line 2
+
+
 BILLION_LAUGHS = "".join(
     [f"l0: &l0 [{', '.join(['lol'] * 10)}]\n"]
     + [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 10)]
