@@ -122,7 +122,10 @@ def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSo
         document, availability = _document(plan, mine)
         scan.documents[plan.env.name] = document
         scan.availability[plan.env.name] = availability
-        results = evaluate(rules, document, plan.env.name, SOURCE)
+        # With a template, a live finding also points at the template lines that declare what was checked.
+        template = source.template
+        results = evaluate(rules, document, plan.env.name, SOURCE, template.path if template else None,
+                           template.line_of if template else None)
         scan.results += settle(results, rules, document, availability, plan.failure)
     scan.api_calls = dict(clients.calls)
     scan.wall_time_s = time.perf_counter() - started

@@ -56,6 +56,12 @@ def test_compliant_environment_passes_every_live_rule(endpoint, payment, tmp_pat
     assert live["api_calls_total"] == 30 and live["resources"] == 11
 
 
+def test_live_results_point_at_the_template_lines_that_declare_the_resource(endpoint, payment, tmp_path, capsys):
+    _, payload = _run(payment.live_args(endpoint), tmp_path, capsys)
+    located = [r for r in _live(payload) if r["resource"]]
+    assert located and all(r["file"] and r["line"] for r in located)
+
+
 def test_drifted_environment_fails_exactly_the_drifted_controls(endpoint, drifted, tmp_path, capsys):
     code, payload = _run(drifted.scan_args(endpoint), tmp_path, capsys)
     assert code == 1
