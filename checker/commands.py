@@ -99,7 +99,9 @@ def _run_live(args: argparse.Namespace, rules: list[Rule], environments: list[En
     if args.workers < 1 or args.max_attempts < 1:
         raise InputError("--workers", "--workers and --max-attempts must be at least 1")
     options = AwsOptions(args.profile, args.role_arn, args.endpoint_url, args.retry_mode, args.max_attempts)
-    scan = run_live(rules, environments, source, options, args.workers, getattr(args, "session", None))
+    with Progress("reading", sys.stderr, args.quiet) as progress:
+        scan = run_live(rules, environments, source, options, args.workers, getattr(args, "session", None),
+                        progress.step)
     for line in describe(scan):
         print(line)
     return scan

@@ -8,8 +8,11 @@ Only the results that read what could not be collected are affected (see availab
 """
 from __future__ import annotations
 
+import itertools
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -27,6 +30,8 @@ from checker.render import render
 from checker.results import ERROR, NOT_COLLECTED, NOT_FOUND, Result
 from checker.rules import Rule
 from checker.waivers import Waiver, WaiverOutcome, apply_waivers
+
+ProgressStep = Callable[[int, int, str], None]
 
 SOURCE = "live"  # the `source` of live results
 DISCOVERY_ACTIONS = ("cloudformation:DescribeStacks", "cloudformation:ListStackResources")
@@ -76,10 +81,10 @@ class _Plan:
 
 
 def run_live(rules: list[Rule], environments: list[Environment], source: LiveSource, options: AwsOptions,
-             workers: int = 8, session: Any = None) -> LiveScan:
+             workers: int = 8, session: Any = None, progress: ProgressStep | None = None) -> LiveScan:
     """A live scan through a session from `options` (or the given boto3 `session`)."""
     session = session or open_session(options, environments[0].region if environments else None)
-    return scan_live(rules, environments, source, Clients(session, options, workers), workers)
+    return scan_live(rules, environments, source, Clients(session, options, workers), workers, progress)
 
 
 def live_waivers(results: list[Result], waivers: list[Waiver], rule_ids: set[str],
@@ -98,8 +103,11 @@ def live_waivers(results: list[Result], waivers: list[Waiver], rule_ids: set[str
 
 
 def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSource, clients: Any,
-              workers: int = 8) -> LiveScan:
-    """Evaluate the `live` rules on each environment's deployment. API failures never raise."""
+              workers: int = 8, progress: ProgressStep | None = None) -> LiveScan:
+    """Evaluate the `live` rules on each environment's deployment. API failures never raise.
+
+    `progress(done, total, logical_id)` is called as each resource has been read.
+    """
     unnamed = [e.name for e in environments if not (source.stack_name or e.stack_name or source.outputs)]
     if unnamed:
         raise InputError("live", f"name the deployment of {', '.join(unnamed)}: --stack-name (or stack_name in "
@@ -115,7 +123,17 @@ def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSo
     plans = [_plan(env, source, runner, clients) for env in environments]
     targets = [(plan, Target(lid, plan.types[lid], physical, plan.region, arn))
                for plan in plans for lid, (physical, arn) in plan.located.items() if plan.types[lid] in COLLECTORS]
-    collected = runner.map(lambda item: collect(COLLECTORS[item[1].type], item[1], runner), targets)
+    counted = itertools.count(1)
+    lock = threading.Lock()
+
+    def read(item: tuple[_Plan, Target]) -> Collected:
+        result = collect(COLLECTORS[item[1].type], item[1], runner)
+        if progress:
+            with lock:
+                progress(next(counted), len(targets), item[1].logical_id)
+        return result
+
+    collected = runner.map(read, targets)
     scan = LiveScan(workers=runner.workers)
     for plan in plans:
         mine = {c.target.logical_id: c for (p, _), c in zip(targets, collected, strict=True) if p is plan}

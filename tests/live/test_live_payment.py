@@ -62,6 +62,21 @@ def test_live_results_point_at_the_template_lines_that_declare_the_resource(endp
     assert located and all(r["file"] and r["line"] for r in located)
 
 
+def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
+    from checker.collect.aws import AwsOptions
+    from checker.config import select_environments
+    from checker.live import LiveSource, run_live
+    from checker.load import load_template
+
+    steps: list[tuple[int, int, str]] = []
+    environments = select_environments(str(payment.config), ["prod"], None, {})
+    source = LiveSource(None, str(payment.outputs), load_template(payment_env.TEMPLATE))
+    run_live(RULES, environments, source, AwsOptions(endpoint_url=endpoint), progress=lambda *step: steps.append(step))
+    assert [done for done, _, _ in steps] == list(range(1, 11))  # the 10 resources with a collector
+    assert {total for _, total, _ in steps} == {10}
+    assert "TransactionLogsBucket" in {name for _, _, name in steps}
+
+
 def test_drifted_environment_fails_exactly_the_drifted_controls(endpoint, drifted, tmp_path, capsys):
     code, payload = _run(drifted.scan_args(endpoint), tmp_path, capsys)
     assert code == 1
