@@ -109,3 +109,25 @@ def test_filters_from_the_address_fragment_hide_the_other_rows(report, tmp_path,
     shown = next(e["text"] for e in elements.found if e["attrs"].get("id") == "shown")
     assert shown == f"{expected} of {len(payload['results'])} results shown"
     assert any("hidden" in group["attrs"] for group in elements.having("data-group"))
+
+
+def _checks_order(elements: Elements) -> list[list[str]]:
+    """For each table of the list of every check: the environment and source of its rows, in page order."""
+    start = next(i for i, e in enumerate(elements.found) if e["attrs"].get("id") == "checks")
+    tables: list[list[str]] = []
+    for element in elements.found[start:]:
+        if element["tag"] == "table":
+            tables.append([])
+        elif element["tag"] == "tr" and "data-status" in element["attrs"]:
+            tables[-1].append(element["attrs"]["data-environment"] + element["attrs"]["data-source"])
+    return tables
+
+
+def test_the_address_fragment_sorts_the_result_tables(report, tmp_path):
+    path, _ = report
+    unsorted = _checks_order(dom(tmp_path, path))
+    assert any(rows != sorted(rows, reverse=True) for rows in unsorted)  # not already in that order
+    assert _checks_order(dom(tmp_path, path, "#sort=-environment")) == [sorted(rows, reverse=True)
+                                                                         for rows in unsorted]
+    assert _checks_order(dom(tmp_path, path, "#status=FAIL&sort=environment")) == [sorted(rows)
+                                                                                   for rows in unsorted]

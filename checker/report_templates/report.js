@@ -1,7 +1,8 @@
 /* Filtering and sorting. The page is complete without this script; it only hides rows and reorders them.
    Filters (status, severity, control, environment, and source when the report has template and live
    results) are kept in the address fragment (report.html#status=FAIL&environment=prod), so a filtered
-   view can be linked to, and opening such a link applies it. */
+   view can be linked to, and opening such a link applies it. So is the sort order of the result tables:
+   #sort=resource sorts them by that column, #sort=-resource in descending order. */
 (function () {
   "use strict";
   var form = document.getElementById("filters");
@@ -10,6 +11,7 @@
   var fields = Array.prototype.map.call(form.querySelectorAll("select"), function (select) { return select.name; });
   var rows = Array.prototype.slice.call(document.querySelectorAll("[data-filterable]"));
   var results = Array.prototype.slice.call(document.querySelectorAll("#checks [data-status]"));
+  var sorting = "";  // a column name, with a leading "-" for descending order
 
   function chosen() {
     var values = {};
@@ -37,15 +39,17 @@
     document.querySelectorAll("[data-group]").forEach(function (group) {
       group.hidden = !group.querySelector("[data-filterable]:not([hidden])");
     });
-    var query = new URLSearchParams(values).toString();
+    var filters = new URLSearchParams(values).toString();
+    var query = new URLSearchParams(Object.assign({}, values, sorting ? { sort: sorting } : {})).toString();
     shown.textContent = count + " of " + results.length + " results shown";
-    note.hidden = !query;
-    note.textContent = query ? "Filtered view: " + query.replace(/&/g, ", ") : "";
+    note.hidden = !filters;
+    note.textContent = filters ? "Filtered view: " + filters.replace(/&/g, ", ") : "";
     history.replaceState(null, "", query ? "#" + query : location.pathname + location.search);
   }
 
   function fromFragment() {
     var params = new URLSearchParams(location.hash.replace(/^#/, ""));
+    sorting = params.get("sort") || "";
     fields.forEach(function (name) {
       var select = form.elements[name];
       select.value = params.get(name) || "";
@@ -73,6 +77,29 @@
       return ascending ? order : -order;
     });
     ordered.forEach(function (item) { body.appendChild(item.row); });
+    return ascending;
+  }
+
+  function columnName(header) {
+    return header.textContent.trim().toLowerCase();
+  }
+
+  function sortTables() {
+    var descending = sorting.charAt(0) === "-";
+    var name = sorting.replace(/^-/, "").toLowerCase();
+    document.querySelectorAll("table[data-sortable]").forEach(function (table) {
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (header) {
+        if (name && columnName(header) === name) {
+          header.setAttribute("aria-sort", descending ? "ascending" : "descending");  // sortBy turns it round
+          sortBy(table, header);
+        }
+      });
+    });
+  }
+
+  function sortByHeader(table, header) {
+    sorting = (sortBy(table, header) ? "" : "-") + columnName(header);
+    apply();
   }
 
   document.querySelectorAll("table[data-sortable]").forEach(function (table) {
@@ -80,17 +107,18 @@
       header.className += " sortable";
       header.tabIndex = 0;
       header.title = "Sort by " + header.textContent.toLowerCase();
-      header.addEventListener("click", function () { sortBy(table, header); });
+      header.addEventListener("click", function () { sortByHeader(table, header); });
       header.addEventListener("keydown", function (event) {
-        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortBy(table, header); }
+        if (event.key === "Enter" || event.key === " ") { event.preventDefault(); sortByHeader(table, header); }
       });
     });
   });
 
   form.addEventListener("change", apply);
   form.addEventListener("reset", function () { setTimeout(apply, 0); });
-  window.addEventListener("hashchange", function () { fromFragment(); apply(); });
+  window.addEventListener("hashchange", function () { fromFragment(); sortTables(); apply(); });
   form.hidden = false;
   fromFragment();
+  sortTables();
   apply();
 }());
