@@ -77,6 +77,7 @@ class _Plan:
     located: dict[str, tuple[str, str | None]] = field(default_factory=dict)  # logical id -> (physical, ARN)
     deployment: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    rendered: dict[str, Any] = field(default_factory=dict)  # logical id -> the template's resource, rendered
     failure: str | None = None  # discovery failed: nothing of this environment can be checked
 
 
@@ -121,7 +122,7 @@ def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSo
     started = time.perf_counter()
     runner = Runner(clients, workers)
     plans = [_plan(env, source, runner, clients) for env in environments]
-    targets = [(plan, Target(lid, plan.types[lid], physical, plan.region, arn))
+    targets = [(plan, _target(plan, lid, physical, arn))
                for plan in plans for lid, (physical, arn) in plan.located.items() if plan.types[lid] in COLLECTORS]
     counted = itertools.count(1)
     lock = threading.Lock()
@@ -158,6 +159,7 @@ def _plan(env: Environment, source: LiveSource, runner: Runner, clients: Any) ->
                                           "Parameters": {}})
     rendered = render(source.template, replace(env, region=region)) if source.template else None
     if rendered:
+        plan.rendered = rendered["Resources"]
         plan.types = {lid: r["Type"] for lid, r in rendered["Resources"].items()}
         plan.deployment["Parameters"] = rendered["Deployment"]["Parameters"]  # NoEcho values masked
     stack_name = source.stack_name or env.stack_name
@@ -175,6 +177,35 @@ def _plan(env: Environment, source: LiveSource, runner: Runner, clients: Any) ->
     account = next((m.group(1) for _, arn in plan.located.values() if arn and (m := _ACCOUNT.match(arn))), None)
     plan.deployment.setdefault("AccountId", account or env.account_id)
     return plan
+
+
+def _target(plan: _Plan, logical_id: str, physical: str, arn: str | None) -> Target:
+    """What a collector reads a located resource by, with the references it declares (see Target)."""
+    kind = plan.types[logical_id]
+    references = COLLECTORS[kind].references
+    declared: dict[str, Any] = {}
+    if logical_id in plan.rendered:
+        properties = plan.rendered[logical_id].get("Properties") or {}
+        for name in references:
+            value = properties.get(name)
+            named = _referenced(value)
+            declared[name] = plan.located[named][0] if named in plan.located else value
+    neighbours = {t: tuple(plan.located[lid][0] for lid, k in plan.types.items() if k == t and lid in plan.located)
+                  for t in set(references.values())}
+    return Target(logical_id, kind, physical, plan.region, arn, declared, neighbours)
+
+
+def _referenced(value: Any) -> str | None:
+    """The logical id a `Ref` or `Fn::GetAtt` names, or None."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "Ref" in value and isinstance(value["Ref"], str):
+            return value["Ref"]
+        argument = value.get("Fn::GetAtt")
+        if isinstance(argument, list) and argument and isinstance(argument[0], str):
+            return argument[0]
+        if isinstance(argument, str):
+            return argument.split(".", 1)[0]
+    return None
 
 
 def _from_stack(plan: _Plan, stack_name: str, runner: Runner) -> None:

@@ -13,6 +13,7 @@ from checker.collect import (
     iam_role,
     kms_key,
     lambda_function,
+    lambda_permission,
     logs_log_group,
     rds_cluster,
     rds_instance,
@@ -26,7 +27,7 @@ from checker.collect.runner import Collected, Failure, Runner, collect
 COLLECTORS: dict[str, Collector] = {
     module.COLLECTOR.type: module.COLLECTOR
     for module in (s3_bucket, s3_bucket_policy, rds_cluster, rds_instance, kms_key, events_rule, lambda_function,
-                   iam_role, sns_topic, logs_log_group, elbv2_listener, ecs_cluster, ec2_vpc)
+                   lambda_permission, iam_role, sns_topic, logs_log_group, elbv2_listener, ecs_cluster, ec2_vpc)
 }
 
 __all__ = ["COLLECTORS", "LIVE", "Call", "Collected", "Collector", "Failure", "Runner", "Target", "collect"]

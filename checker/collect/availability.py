@@ -5,7 +5,9 @@ exists failed), or in part: a failed call leaves the properties it produces unkn
 what its rule reads (the field names of its expressions):
 - on its own resource: any field name the rule reads;
 - on another resource: the field names it reads on what `resolve()` and `resources()` return, and, when
-  the rule names that resource's type or logical id (whole-template rules), any field name it reads.
+  the rule names that resource's type or logical id (whole-template rules), any field name it reads. A
+  rule that names resource types is taken to read only resources of those types (or named ones): what
+  cannot be read of a resource of another type does not decide it.
 A result that depends on something unknown is ERROR, never PASS or FAIL; the others stand. A
 NOT_APPLICABLE decided by `when` stands unless `when` itself read something unknown. Wholly unavailable
 resources keep `Type`, `LogicalId`, `PhysicalId` and `Arn` (what discovery knows) but have no
@@ -21,6 +23,7 @@ from checker.results import ERROR, NOT_APPLICABLE, NOT_COLLECTED, Result
 from checker.rules import Rule
 
 _ABSENT = frozenset({"Properties", "Live"})  # what a wholly unavailable resource lacks in the document
+_TYPE_NAME = re.compile(r"\b[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+\b")
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ def settle(results: list[Result], rules: list[Rule], document: dict, availabilit
     """The evaluated results, with the ones that depend on unavailable data replaced; physical ids added."""
     by_id = {rule.id: rule for rule in rules}
     resources = document.get("Resources", {})
+    types = {logical_id: resource.get("Type") for logical_id, resource in resources.items()}
     settled = []
     for result in results:
         rule = by_id[result.rule_id]
@@ -81,11 +85,11 @@ def settle(results: list[Result], rules: list[Rule], document: dict, availabilit
         elif failure:
             settled.append(replace(result, status=ERROR, message=failure, evidence=None))
         else:
-            settled.append(_settle_one(result, rule, availability))
+            settled.append(_settle_one(result, rule, availability, types))
     return settled
 
 
-def _settle_one(result: Result, rule: Rule, availability: Availability) -> Result:
+def _settle_one(result: Result, rule: Rule, availability: Availability, types: dict[str, str | None]) -> Result:
     whole = availability.wholes.get(result.resource or "")
     if whole:
         return replace(result, status=whole.status, message=whole.message, evidence=None)
@@ -97,13 +101,15 @@ def _settle_one(result: Result, rule: Rule, availability: Availability) -> Resul
     own = set().union(*(e.field_names() for e in expressions))
     foreign = set().union(*(e.foreign_field_names() for e in expressions))
     texts = " ".join(e.text for e in expressions)
+    named_types = set(_TYPE_NAME.findall(texts))
     reasons: list[str] = []
     for logical_id in {*availability.wholes, *availability.parts}:
         other = availability.wholes.get(logical_id)
-        named = (other is not None and other.type in texts) or re.search(rf"\b{re.escape(logical_id)}\b", texts)
+        kind = other.type if other is not None else types.get(logical_id)
+        named = kind in named_types or re.search(rf"\b{re.escape(logical_id)}\b", texts)
         if logical_id == result.resource:
             reads = own
-        elif other is not None and other.status == NOT_COLLECTED and not named:
+        elif not named and (named_types or (other is not None and other.status == NOT_COLLECTED)):
             continue
         else:
             reads = own | foreign if named else foreign

@@ -24,6 +24,12 @@ class Target:
     physical_id: str
     region: str
     arn: str | None = None
+    # For each property in the collector's `references`: the rendered template's value, a reference to a located
+    # resource replaced by its physical id (absent without a template); and the physical ids of the located
+    # resources of each referenced type. Both are how a resource found by an id alone (a Lambda permission's
+    # statement id) is tied to the resource that holds it.
+    declared: Mapping[str, Any] = field(default_factory=dict)
+    neighbours: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 Params = dict[str, Any]
@@ -65,6 +71,8 @@ class Collector:
     # it by `from_arn`), "id", or a function from the value to the physical id.
     attributes: Mapping[str, str | Callable[[str], str]] = field(default_factory=lambda: {"Arn": "arn"})
     from_arn: Callable[[str], str] = lambda arn: arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
+    # Properties naming another resource that locating this one needs, and the type they name (see Target).
+    references: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def properties(self) -> frozenset[str]:

@@ -150,6 +150,13 @@ def _run_call(call: Call, target: Target, responses: dict, runner: Runner) -> An
     params = call.params(target, responses)
     if params is None:
         return None
-    if isinstance(params, list):
-        return [(p, runner.call(call.service, target.region, call.operation, p, call.paginate)) for p in params]
+    if isinstance(params, list):  # an entry failing with an `absent` code is left out
+        answered = []
+        for entry in params:
+            try:
+                answered.append((entry, runner.call(call.service, target.region, call.operation, entry, call.paginate)))
+            except CallFailed as exc:
+                if exc.code not in call.absent:
+                    raise
+        return answered
     return runner.call(call.service, target.region, call.operation, params, call.paginate)

@@ -45,6 +45,7 @@ def endpoint() -> Iterator[str]:
         # Lambda: no docker. Set first: changing it after functions exist hides them.
         _post(url, "/moto-api/config", json.dumps({"lambda": {"use_docker": False}}).encode())
         _faithful_replication(patch)
+        _permission_ids(patch)
         try:
             yield url
         finally:
@@ -90,6 +91,24 @@ def _faithful_replication(patch: pytest.MonkeyPatch) -> None:
         return self.serialized(ActionResult({"ReplicationConfiguration": configuration}))
 
     patch.setattr(s3_responses.S3Response, "get_bucket_replication", get_bucket_replication)
+
+
+def _permission_ids(patch: pytest.MonkeyPatch) -> None:
+    """moto 5.2's CloudFormation adds an AWS::Lambda::Permission's statement (with a random Sid) but gives the
+    resource no physical id, so ListStackResources shows a blank one and `Ref` returns an object's repr.
+    CloudFormation's physical id (and Ref) of a permission is its statement id: this records it."""
+    from moto.awslambda import models
+
+    def create(cls: Any, resource_name: str, cloudformation_json: dict, account_id: str, region_name: str,
+               **kwargs: Any) -> Any:
+        properties = cloudformation_json["Properties"]
+        function = models.get_backend(account_id, region_name).get_function(properties["FunctionName"])
+        statement, _revision = function.policy.add_statement(raw=json.dumps(properties))
+        permission = models.Permission(region=region_name)
+        permission.physical_resource_id = statement["Sid"]  # type: ignore[attr-defined]
+        return permission
+
+    patch.setattr(models.Permission, "create_from_cloudformation_json", classmethod(create))
 
 
 @pytest.fixture

@@ -148,7 +148,8 @@ def provision(aws: Callable[..., Any], suffix: str, directory: Path) -> Deployme
     rule_name = f"prod-weekly-snapshot-copy-{suffix}"
     rule_arn = events.put_rule(Name=rule_name, ScheduleExpression="cron(0 3 ? * SUN *)", State="ENABLED")["RuleArn"]
     events.put_targets(Rule=rule_name, Targets=[{"Id": "snapshot-copy", "Arn": function["FunctionArn"]}])
-    aws("lambda").add_permission(FunctionName=function["FunctionName"], StatementId="weekly-snapshot-copy",
+    permission = "weekly-snapshot-copy"  # what CloudFormation's Ref of the permission returns: its statement id
+    aws("lambda").add_permission(FunctionName=function["FunctionName"], StatementId=permission,
                                  Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=rule_arn)
 
     logs = aws("logs")
@@ -162,7 +163,7 @@ def provision(aws: Callable[..., Any], suffix: str, directory: Path) -> Deployme
         "TransactionLogsBucketName": bucket, "DataKeyArn": data_key["Arn"], "LogsKeyId": logs_key["KeyId"],
         "ReplicationRoleArn": replication_role["Arn"], "AuroraClusterArn": cluster["DBClusterArn"],
         "SnapshotCopyRoleName": copy_role["RoleName"], "SnapshotCopyFunctionArn": function["FunctionArn"],
-        "WeeklySnapshotCopyArn": rule_arn, "ApplicationLogsName": log_group,
+        "WeeklySnapshotCopyArn": rule_arn, "SnapshotCopyPermissionId": permission, "ApplicationLogsName": log_group,
         "AlertsTopicConsoleLink": f"https://console.aws.amazon.com/sns/v3/home?region={REGION}#/topic/{topic}",
     }
     deployment = Deployment(suffix, directory, directory / "cfn-outputs" / "flat-outputs.json",
@@ -177,7 +178,8 @@ def provision(aws: Callable[..., Any], suffix: str, directory: Path) -> Deployme
         "TransactionLogsBucket": bucket, "DataKey": data_key["KeyId"], "LogsKey": logs_key["KeyId"],
         "ReplicationRole": replication_role["RoleName"], "AuroraCluster": cluster["DBClusterIdentifier"],
         "SnapshotCopyRole": copy_role["RoleName"], "SnapshotCopyFunction": function["FunctionName"],
-        "WeeklySnapshotCopy": rule_name, "ApplicationLogs": log_group, "AlertsTopic": topic,
+        "WeeklySnapshotCopy": rule_name, "SnapshotCopyPermission": permission, "ApplicationLogs": log_group,
+        "AlertsTopic": topic,
     }
     return deployment
 

@@ -7,7 +7,9 @@ import boto3
 import pytest
 
 from checker.cli import main
+from checker.load import load_template
 from checker.rules import bundled_rule_dirs, load_rules
+from tests.live import payment_env
 from tests.live.faults import Fault
 
 RULES = {rule.id: rule for rule in load_rules(bundled_rule_dirs())}
@@ -86,9 +88,13 @@ def test_unparseable_response_is_an_error_of_that_resource_only(endpoint, paymen
     errors = payload["live"]["errors"]
     assert [e["resource"] for e in errors] == ["SnapshotCopyFunction"]
     assert "lambda:GetFunctionConfiguration" in errors[0]["message"]
-    # No live rule reads a Lambda function, so no result changes and the run passes.
-    assert {r["status"] for r in results.values()} <= {"PASS", "NOT_APPLICABLE"}
-    assert code == 0
+    # Only PAY-SNAP-001 names the function's type (it checks what the weekly rule targets); PAY-SNAP-002 only
+    # compares the function's identity, which discovery knows without reading the function.
+    unknown = {key for key, r in results.items() if r["status"] not in ("PASS", "NOT_APPLICABLE")}
+    assert unknown == {("PAY-SNAP-001", None)}
+    assert all(results[key]["status"] == "ERROR" and "SnapshotCopyFunction" in results[key]["message"]
+               for key in unknown)
+    assert code == 1
 
 
 def test_deleted_resource_is_an_error_naming_the_call(endpoint, aws, payment, tmp_path, capsys):
@@ -125,22 +131,30 @@ rules:
     title: EventBridge may invoke the function
     control: snapshot-copy
     severity: low
-    target: AWS::Lambda::Permission
+    target: AWS::SQS::Queue
     sources: [live]
     assert:
-      - expr: Properties.Principal == 'events.amazonaws.com'
-    remediation: Grant events.amazonaws.com.
-    references: [https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html]
+      - expr: Properties.SqsManagedSseEnabled == `true`
+    remediation: Encrypt the queue.
+    references: [https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html]
     tests:
-      - name: events
-        resource: {Type: AWS::Lambda::Permission, Properties: {Principal: events.amazonaws.com}}
+      - name: encrypted
+        resource: {Type: AWS::SQS::Queue, Properties: {SqsManagedSseEnabled: true}}
         expect: PASS
-      - name: other
-        resource: {Type: AWS::Lambda::Permission, Properties: {Principal: s3.amazonaws.com}}
+      - name: plain
+        resource: {Type: AWS::SQS::Queue, Properties: {SqsManagedSseEnabled: false}}
         expect: FAIL
 """)
-    code, results, _ = _results(payment.live_args(endpoint, "--add-rules", str(rules)), tmp_path, capsys)
-    assert results["TEST-LIVE-PERM-001", "SnapshotCopyPermission"]["status"] == "NOT_COLLECTED"
+    # The payment template plus a queue: no collector reads AWS::SQS::Queue.
+    body = load_template(payment_env.TEMPLATE).body
+    body["Resources"]["DeadLetters"] = {"Type": "AWS::SQS::Queue", "Properties": {"SqsManagedSseEnabled": True}}
+    template = tmp_path / "payment-with-queue.json"
+    template.write_text(json.dumps(body))
+    args = payment.live_args(endpoint, "--add-rules", str(rules))
+    args[args.index(str(payment_env.TEMPLATE))] = str(template)
+    code, results, payload = _results(args, tmp_path, capsys)
+    assert results["TEST-LIVE-PERM-001", "DeadLetters"]["status"] == "NOT_COLLECTED"
+    assert [e["resource"] for e in payload["live"]["not_collected"]] == ["DeadLetters"]
     assert code == 1
-    code, _, _ = _results(payment.live_args(endpoint, "--add-rules", str(rules), "--allow-errors"), tmp_path, capsys)
+    code, _, _ = _results([*args, "--allow-errors"], tmp_path, capsys)
     assert code == 0

@@ -16,7 +16,8 @@ EXPECTED_CALLS = {
     "kms:DescribeKey": 2, "kms:GetKeyRotationStatus": 2, "kms:GetKeyPolicy": 2,  # DataKey, LogsKey
     "iam:GetRole": 2, "iam:ListRolePolicies": 2, "iam:ListAttachedRolePolicies": 2,  # two roles
     "iam:GetRolePolicy": 1,  # the one inline policy
-    "rds:DescribeDBClusters": 1, "lambda:GetFunctionConfiguration": 1, "lambda:GetPolicy": 1,
+    "rds:DescribeDBClusters": 1, "lambda:GetFunctionConfiguration": 1,
+    "lambda:GetPolicy": 1,  # SnapshotCopyFunction; SnapshotCopyPermission reads the same policy, with the same call
     "events:DescribeRule": 1, "events:ListTargetsByRule": 1, "logs:DescribeLogGroups": 1, "sns:GetTopicAttributes": 1,
 }
 
@@ -50,8 +51,9 @@ def test_compliant_environment_passes_every_live_rule(endpoint, payment, tmp_pat
     assert by_resource["AlertsTopic"] == payment.names["AlertsTopic"]  # located through a !Sub output
     live = payload["live"]
     assert live["not_found"] == [] and live["errors"] == []
-    assert [e["resource"] for e in live["not_collected"]] == ["SnapshotCopyPermission"]
-    # One call per operation and resource, none twice: 30 calls for the 10 resources read (of 11).
+    assert live["not_collected"] == []
+    assert ("PAY-SNAP-001", None) in passed and ("PAY-SNAP-002", None) in passed
+    # One call per operation and resource, none twice: 30 calls for the 11 resources read.
     assert live["api_calls"] == EXPECTED_CALLS
     assert live["api_calls_total"] == 30 and live["resources"] == 11
 
@@ -72,9 +74,62 @@ def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
     environments = select_environments(str(payment.config), ["prod"], None, {})
     source = LiveSource(None, str(payment.outputs), load_template(payment_env.TEMPLATE))
     run_live(RULES, environments, source, AwsOptions(endpoint_url=endpoint), progress=lambda *step: steps.append(step))
-    assert [done for done, _, _ in steps] == list(range(1, 11))  # the 10 resources with a collector
-    assert {total for _, total, _ in steps} == {10}
+    assert [done for done, _, _ in steps] == list(range(1, 12))  # the 11 resources, each with a collector
+    assert {total for _, total, _ in steps} == {11}
     assert "TransactionLogsBucket" in {name for _, _, name in steps}
+
+
+def _scan(endpoint: str, deployment: payment_env.Deployment):
+    from checker.collect.aws import AwsOptions
+    from checker.config import select_environments
+    from checker.live import LiveSource, run_live
+    from checker.load import load_template
+
+    environments = select_environments(str(deployment.config), ["prod"], None, {})
+    source = LiveSource(None, str(deployment.outputs), load_template(payment_env.TEMPLATE))
+    return run_live(RULES, environments, source, AwsOptions(endpoint_url=endpoint))
+
+
+def test_the_permission_is_read_back_from_the_function_policy(endpoint, payment):
+    from checker.functions import resolve_in
+
+    document = _scan(endpoint, payment).documents["prod"]
+    permission = document["Resources"]["SnapshotCopyPermission"]
+    assert permission["PhysicalId"] == "weekly-snapshot-copy"  # located by the output that Refs it
+    properties = permission["Properties"]
+    assert properties["Action"] == "lambda:InvokeFunction" and properties["Principal"] == "events.amazonaws.com"
+    assert properties["SourceArn"] == document["Resources"]["WeeklySnapshotCopy"]["Arn"]
+    # The statement's Resource is the function's ARN: resolve() finds the function, as !Ref does in templates.
+    assert resolve_in(document, properties["FunctionName"])["LogicalId"] == "SnapshotCopyFunction"
+
+
+def _snapshot_results(payload: dict) -> dict[tuple[str, str], str]:
+    return {(r["rule_id"], r["source"]): r["status"] for r in payload["results"] if r["rule_id"].startswith("PAY-SNAP")}
+
+
+def test_removed_permission_fails_the_snapshot_copy_control_live(endpoint, aws, payment, tmp_path, capsys):
+    aws("lambda").remove_permission(FunctionName=payment.names["SnapshotCopyFunction"],
+                                    StatementId=payment.names["SnapshotCopyPermission"])
+    code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
+    assert code == 1
+    assert _snapshot_results(payload) == {("PAY-SNAP-001", "template"): "PASS", ("PAY-SNAP-002", "template"): "PASS",
+                                          ("PAY-SNAP-001", "live"): "PASS", ("PAY-SNAP-002", "live"): "FAIL"}
+    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-002"} <= {"PASS", "NOT_APPLICABLE"}
+    assert payload["live"]["errors"] == [] and payload["live"]["not_found"] == []
+    assert {(d["rule_id"], d["kind"]) for d in payload["drift"] if d["kind"] == "rule"} == {("PAY-SNAP-002", "rule")}
+    assert ("SnapshotCopyPermission", "Properties.Principal") in {(d["resource"], d["path"]) for d in payload["drift"]}
+
+
+def test_disabled_schedule_fails_the_snapshot_copy_control_live(endpoint, aws, payment, tmp_path, capsys):
+    aws("events").disable_rule(Name=payment.names["WeeklySnapshotCopy"])
+    code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
+    assert code == 1
+    assert _snapshot_results(payload) == {("PAY-SNAP-001", "template"): "PASS", ("PAY-SNAP-002", "template"): "PASS",
+                                          ("PAY-SNAP-001", "live"): "FAIL", ("PAY-SNAP-002", "live"): "PASS"}
+    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-001"} <= {"PASS", "NOT_APPLICABLE"}
+    drift = {(d["resource"], d["path"]): (d["template"], d["live"])
+             for d in payload["drift"] if d["kind"] == "property"}
+    assert drift == {("WeeklySnapshotCopy", "Properties.State"): ("ENABLED", "DISABLED")}
 
 
 def test_drifted_environment_fails_exactly_the_drifted_controls(endpoint, drifted, tmp_path, capsys):

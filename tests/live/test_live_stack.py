@@ -107,7 +107,10 @@ def test_stack_is_discovered_and_passes(endpoint, stack, tmp_path, capsys):
     assert {"TransactionLogsBucket", "DataKey", "LogsKey", "ApplicationLogs", "AlertsTopic"} <= set(located)
     # Discovery came from the stack alone: no template, no outputs file.
     assert payload["live"]["not_found"] == []
-    assert [e["resource"] for e in payload["live"]["not_collected"]] == ["SnapshotCopyPermission"]
+    assert payload["live"]["not_collected"] == [] and payload["live"]["errors"] == []
+    # The permission's physical id is its statement id; without a template, the stack's function holds it.
+    assert stack.physical_ids["SnapshotCopyPermission"]
+    assert {r["status"] for r in live if r["rule_id"].startswith("PAY-SNAP")} == {"PASS"}
     assert payload["live"]["api_calls"]["cloudformation:ListStackResources"] == 1
 
 
