@@ -41,3 +41,11 @@ def test_rule_targets_a_real_resource_type(rule):
 def test_rule_cites_aws_documentation_and_explains_itself(rule):
     assert any(ref.startswith("https://docs.aws.amazon.com/") for ref in rule.references)
     assert rule.rationale and rule.remediation
+
+
+def test_every_custom_function_is_documented_for_rule_authors():
+    from checker.expressions import CUSTOM_FUNCTIONS
+    from tests.conftest import ROOT
+
+    documented = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert CUSTOM_FUNCTIONS and [f for f in CUSTOM_FUNCTIONS if f"`{f}(" not in documented] == []

@@ -9,9 +9,6 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-RETRY_MODES = ("standard", "adaptive")
-
-
 @dataclass(frozen=True)
 class AwsOptions:
     """How to reach AWS: the standard credential chain, optionally a profile, a role and an endpoint."""
