@@ -9,6 +9,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+
 @dataclass(frozen=True)
 class AwsOptions:
     """How to reach AWS: the standard credential chain, optionally a profile, a role and an endpoint."""
