@@ -10,7 +10,6 @@ Two kinds, both as {environment, rule_id, resource, kind, path, template, live}:
 """
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import Any
 
@@ -18,14 +17,14 @@ from checker.collect import COLLECTORS
 from checker.collect.availability import Availability
 from checker.config import Environment
 from checker.functions import referenced_id
-from checker.intrinsics import INTRINSIC_NAMES
+from checker.intrinsics import INTRINSIC_NAMES, SUB_VARIABLE
 from checker.live import LiveScan
 from checker.load import Template
+from checker.mask import MASK
 from checker.render import partition_of, render
 from checker.results import FAIL, PASS, Result
 
 _UNKNOWN = object()
-_SUB = re.compile(r"\$\{([^}!][^}]*)\}")
 _IDENTITY_KEYS = ("Id", "Key", "Sid", "PolicyName", "Name")
 
 
@@ -128,7 +127,8 @@ def _resolved(value: Any, document: dict) -> Any:
         resource = resources[target]
         return {v for v in (resource.get("PhysicalId"), resource.get("Arn")) if v} or _UNKNOWN
     if name == "Fn::Sub" and isinstance(argument, str):
-        text = _SUB.sub(lambda m: _sub_value(m.group(1), document) or "\0", argument)
+        text = SUB_VARIABLE.sub(lambda m: m.group(0) if m.group(1)[:1] in ("", "!")
+                                else _sub_value(m.group(1), document) or "\0", argument)
         return _UNKNOWN if "\0" in text else text.replace("${!", "${")
     return _UNKNOWN
 
@@ -143,7 +143,7 @@ def _sub_value(variable: str, document: dict) -> str | None:
               "AWS::Partition": partition_of(str(deployment.get("Region", ""))),
               "AWS::StackName": deployment.get("StackName")}
     value = pseudo.get(variable, deployment.get("Parameters", {}).get(variable))
-    return value if isinstance(value, str) and value != "****" else None
+    return value if isinstance(value, str) and value != MASK else None
 
 
 def _is_intrinsic(value: Any) -> bool:
@@ -151,7 +151,7 @@ def _is_intrinsic(value: Any) -> bool:
 
 
 def _unknowable(value: Any) -> bool:
-    return isinstance(value, str) and (value == "****" or value.startswith("{{resolve:"))
+    return isinstance(value, str) and (value == MASK or value.startswith("{{resolve:"))
 
 
 def _scalar(value: Any) -> Any:

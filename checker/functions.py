@@ -5,7 +5,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from checker.intrinsics import INTRINSIC_NAMES
+from checker.intrinsics import INTRINSIC_NAMES, sub_variables
 
 
 @lru_cache(maxsize=256)
@@ -115,7 +115,6 @@ def is_reference_in(document: dict, value: Any) -> bool:
     return referenced_id(value) in (document.get("Resources") or {})
 
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 def _is_sub_pair(argument: Any) -> bool:
@@ -143,7 +142,7 @@ def unresolved_part(value: Any, resource_ids: Any) -> str | None:
     if name == "Fn::Sub":
         text, variables = argument if _is_sub_pair(argument) else (argument, {})
         if isinstance(text, str):
-            for variable in _SUB_VARIABLE.findall(text):
+            for variable in sub_variables(text):
                 if variable.split(".")[0] not in resource_ids and variable not in variables:
                     return f"${{{variable}}} has no value"
             return unresolved_part(variables, resource_ids)

@@ -20,6 +20,7 @@ from checker.baseline import Baseline
 from checker.config import CONFIG_NAME, Environment, load_config
 from checker.errors import InputError
 from checker.load import Template, parse, validate_shape
+from checker.mask import MASK
 from checker.results import Result, blocking
 from checker.rules import Rule
 from checker.scan import ScanReport, scan_template, unknown_types
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
     from checker.collect.aws import AwsOptions
 
 ENVIRONMENT_PARAMETER = "Environment"
-_NOECHO_MASK = "****"
 
 
 class CloudFormationClient(Protocol):
@@ -140,7 +140,7 @@ def scan_change_set(change_set: ChangeSet, env: Environment, rules: list[Rule],
 def change_set_environment(change_set: ChangeSet, name: str | None) -> Environment:
     """The environment the change set deploys to: `name`, else its Environment parameter's value."""
     name = name or change_set.parameters.get(ENVIRONMENT_PARAMETER)
-    if not name or name == _NOECHO_MASK:
+    if not name or name == MASK:
         raise InputError(change_set.template.path, f"no --env given and the change set has no "
                          f"{ENVIRONMENT_PARAMETER} parameter value")
     return Environment(name, change_set.region, change_set.account_id, change_set.stack_name,
@@ -159,7 +159,7 @@ def environment_refusals(env: Environment, declared: dict[str, Environment] | No
     file does not declare, or that it declares in another region or account."""
     found = []
     named = (parameters or {}).get(ENVIRONMENT_PARAMETER)
-    if named not in (None, _NOECHO_MASK, env.name):
+    if named not in (None, MASK, env.name):
         found.append(f"the gate checks environment {env.name!r} but the {ENVIRONMENT_PARAMETER} parameter "
                      f"is {named!r}")
     if declared is None:

@@ -16,7 +16,13 @@ from typing import Any
 NO_VALUE = object()  # AWS::NoValue: the enclosing key or list item disappears
 UNKNOWN = None  # a condition that depends on an unresolved value
 
-_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+# A Fn::Sub placeholder: ${Name}, ${Resource.Attribute}, or the literal ${!Text}.
+SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def sub_variables(text: str) -> list[str]:
+    """The variable names a Fn::Sub string refers to, literals (${!Text}) left out."""
+    return [name for name in SUB_VARIABLE.findall(text) if name and not name.startswith("!")]
 
 
 class Scope:
@@ -178,8 +184,8 @@ def _sub(argument: Any, scope: Scope) -> Any:
             return match.group(0)
         return text
 
-    result = _SUB_VARIABLE.sub(substitute, pattern)
-    if _SUB_VARIABLE.search(result.replace("${!", "")) is None:
+    result = SUB_VARIABLE.sub(substitute, pattern)
+    if SUB_VARIABLE.search(result.replace("${!", "")) is None:
         return result.replace("${!", "${")
     return {"Fn::Sub": [result, remaining] if remaining else result}
 

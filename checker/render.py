@@ -6,11 +6,9 @@ from typing import Any
 
 from checker.config import Environment
 from checker.errors import InputError
-from checker.intrinsics import NO_VALUE, UNKNOWN, Scope, resolve, truth
+from checker.intrinsics import NO_VALUE, UNKNOWN, Scope, resolve, sub_variables, truth
 from checker.load import Template
-
-MASK = "****"
-_SUB_VARIABLE = re.compile(r"\$\{([^}!.][^}.]*)\}")
+from checker.mask import MASK
 
 # Commercial regions in which a template's own Rules section is tried (see RegionsAllowedByTemplateRules).
 REGIONS = (
@@ -198,7 +196,7 @@ def referenced_parameters(value: Any, names: Any) -> set[str]:
     text = value.get("Fn::Sub")
     text = text[0] if isinstance(text, list) and text else text
     if isinstance(text, str):
-        found |= {name for name in _SUB_VARIABLE.findall(text) if name in names}
+        found |= {name for name in sub_variables(text) if name in names}
     return found
 
 

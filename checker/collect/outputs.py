@@ -12,9 +12,8 @@ from typing import Any
 
 from checker.collect.base import Collector
 from checker.errors import InputError
+from checker.intrinsics import SUB_VARIABLE
 from checker.load import read_json
-
-_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
 def read_flat_outputs(path: str | Path) -> dict[str, str]:
@@ -73,7 +72,7 @@ def _parts(value: Any, resources: Mapping[str, Any]) -> list | None:
 def _sub_parts(text: str, variables: Mapping[str, Any], resources: Mapping[str, Any]) -> list:
     parts: list = []
     position = 0
-    for match in _VARIABLE.finditer(text):
+    for match in SUB_VARIABLE.finditer(text):
         parts.append(text[position:match.start()])
         position = match.end()
         name = match.group(1)
