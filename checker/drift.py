@@ -17,7 +17,7 @@ from checker.collect import COLLECTORS
 from checker.collect.availability import Availability
 from checker.config import Environment
 from checker.functions import referenced_id
-from checker.intrinsics import INTRINSIC_NAMES, SUB_VARIABLE
+from checker.intrinsics import SUB_VARIABLE, is_intrinsic
 from checker.live import LiveScan
 from checker.load import Template
 from checker.mask import MASK
@@ -81,7 +81,7 @@ def _diff(template: Any, live: Any, path: str, document: dict) -> list[tuple[str
         return []
     if live is None:  # AWS leaves out empty strings: Filter {Prefix: ""} reads back as Filter {}
         return [] if template == "" else [(path, _plain(template), None)]
-    if isinstance(template, dict) and not _is_intrinsic(template):
+    if isinstance(template, dict) and not is_intrinsic(template):
         if not isinstance(live, dict):
             return [(path, _plain(template), live)]
         return [d for key, value in template.items() for d in _diff(value, live.get(key), f"{path}.{key}", document)]
@@ -118,7 +118,7 @@ def _diff_list(template: list, live: Any, path: str, document: dict) -> list[tup
 
 def _resolved(value: Any, document: dict) -> Any:
     """Intrinsics the live document can answer: references to its resources and Sub/Join over them."""
-    if not _is_intrinsic(value):
+    if not is_intrinsic(value):
         return value
     resources = document.get("Resources", {})
     (name, argument), = value.items()
@@ -144,10 +144,6 @@ def _sub_value(variable: str, document: dict) -> str | None:
               "AWS::StackName": deployment.get("StackName")}
     value = pseudo.get(variable, deployment.get("Parameters", {}).get(variable))
     return value if isinstance(value, str) and value != MASK else None
-
-
-def _is_intrinsic(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in INTRINSIC_NAMES
 
 
 def _unknowable(value: Any) -> bool:

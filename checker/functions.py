@@ -5,7 +5,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from checker.intrinsics import INTRINSIC_NAMES, sub_variables
+from checker.intrinsics import is_intrinsic, sub_variables
 
 
 @lru_cache(maxsize=256)
@@ -79,10 +79,6 @@ def schedule_days(expression: Any) -> float | int | None:
     return None
 
 
-def _is_intrinsic(value: Any) -> bool:
-    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in INTRINSIC_NAMES
-
-
 def referenced_id(value: Any) -> str | None:
     """The logical id named by a Ref or Fn::GetAtt, else None."""
     if isinstance(value, dict) and len(value) == 1:
@@ -131,7 +127,7 @@ def unresolved_part(value: Any, resource_ids: Any) -> str | None:
         return next((found for item in value if (found := unresolved_part(item, resource_ids))), None)
     if not isinstance(value, dict):
         return None
-    if not _is_intrinsic(value):
+    if not is_intrinsic(value):
         return next((found for item in value.values() if (found := unresolved_part(item, resource_ids))), None)
     (name, argument), = value.items()
     if name in ("Ref", "Fn::GetAtt"):

@@ -74,12 +74,15 @@ def truth(value: Any) -> bool | None:
     return UNKNOWN
 
 
+def is_intrinsic(value: Any) -> bool:
+    """True when `value` is one intrinsic function call, e.g. {"Ref": "X"} or {"Fn::Sub": "..."}."""
+    return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _HANDLERS
+
+
 def is_resolved(value: Any) -> bool:
     """True when `value` holds no intrinsic at all (plain data)."""
     if isinstance(value, dict):
-        if len(value) == 1 and next(iter(value)) in _HANDLERS:
-            return False
-        return all(is_resolved(v) for v in value.values())
+        return not is_intrinsic(value) and all(is_resolved(v) for v in value.values())
     if isinstance(value, list):
         return all(is_resolved(v) for v in value)
     return True
@@ -313,4 +316,3 @@ _HANDLERS: dict[str, Callable[[Any, Scope], Any]] = {
     "Fn::RefAll": _kept("Fn::RefAll"),
     "Fn::GetStackOutput": _kept("Fn::GetStackOutput"),
 }
-INTRINSIC_NAMES = frozenset(_HANDLERS)
