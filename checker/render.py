@@ -42,8 +42,8 @@ def pseudo_parameters(env: Environment, region: str | None) -> dict[str, Any]:
     return values
 
 
-def parameter_values(template: Template, env: Environment, masked: bool) -> dict[str, Any]:
-    """Declared parameters with their value in `env` (given, else default); NoEcho values masked."""
+def parameter_values(template: Template, env: Environment) -> dict[str, Any]:
+    """Declared parameters with their value in `env` (given, else default), checked against their constraints."""
     declared = template.body.get("Parameters") or {}
     values: dict[str, Any] = {}
     for name, spec in declared.items():
@@ -55,8 +55,15 @@ def parameter_values(template: Template, env: Environment, masked: bool) -> dict
             value = spec["Default"]
         else:
             continue
-        values[name] = MASK if masked and _no_echo(spec) else _typed(spec, value)
+        values[name] = _typed(spec, value)
     return values
+
+
+def _masked(template: Template, values: dict[str, Any]) -> dict[str, Any]:
+    """`values` with those of NoEcho parameters replaced by the mask."""
+    declared = template.body.get("Parameters") or {}
+    return {name: MASK if isinstance(declared.get(name), dict) and _no_echo(declared[name]) else value
+            for name, value in values.items()}
 
 
 def _check_allowed(template: Template, name: str, spec: dict, value: Any, env: Environment) -> None:
@@ -120,11 +127,12 @@ def render(template: Template, env: Environment) -> dict:
     body = template.body
     resources = body["Resources"]
     mappings, conditions = body.get("Mappings") or {}, body.get("Conditions") or {}
-    values = {**parameter_values(template, env, masked=False), **pseudo_parameters(env, env.region)}
+    parameters = parameter_values(template, env)
+    values = {**parameters, **pseudo_parameters(env, env.region)}
     # Conditions are decided on the real values; the document shows NoEcho values only masked.
     decider = Scope(values, mappings, conditions, set(resources), env.region)
     decided = {name: decider.condition(name) for name in conditions}
-    values = {**values, **parameter_values(template, env, masked=True)}
+    values = {**values, **_masked(template, parameters)}
     scope = Scope(values, mappings, {name: conditions[name] if value is UNKNOWN else value
                                      for name, value in decided.items()}, set(resources), env.region)
 
@@ -152,7 +160,7 @@ def render(template: Template, env: Environment) -> dict:
         "Region": env.region if env.region else {"Ref": "AWS::Region"},
         "AccountId": env.account_id if env.account_id else {"Ref": "AWS::AccountId"},
         "Parameters": {name: values.get(name, {"Ref": name}) for name in body.get("Parameters") or {}},
-        "RegionsAllowedByTemplateRules": regions_allowed(template, env),
+        "RegionsAllowedByTemplateRules": regions_allowed(template, env, parameters),
     }
     return document
 
@@ -243,14 +251,15 @@ def rules_accept(rendered_rules: dict) -> bool | None:
     return UNKNOWN if undecided else True
 
 
-def regions_allowed(template: Template, env: Environment) -> list[str]:
-    """Regions in which the template's own Rules section accepts this environment's parameters.
+def regions_allowed(template: Template, env: Environment, values: dict[str, Any]) -> list[str]:
+    """Regions in which the template's own Rules section accepts this environment's parameter `values`.
 
     Undecidable Rules count as not accepting: the list only holds regions the template provably admits.
     """
     body = template.body
     rules = body.get("Rules") or {}
-    values = parameter_values(template, env, masked=False)
+    if not rules:
+        return list(REGIONS)
     allowed = []
     for region in REGIONS:
         scope = Scope({**values, **pseudo_parameters(env, region)}, body.get("Mappings") or {},
