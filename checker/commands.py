@@ -222,8 +222,7 @@ def _test_rules(args: argparse.Namespace) -> int:
     outcomes, problems = run_all(rule_set(args))
     failed = [o for o in outcomes if not o.ok]
     for outcome in failed:
-        print(f"FAILED {outcome.rule_id} [{outcome.case}]: expected {outcome.expected}, got {outcome.actual}: "
-              f"{outcome.message}")
+        print(f"FAILED {outcome.rule_id} [{outcome.case}]: {outcome.describe()}")
     for problem in problems:
         print(f"FAILED {problem}")
     print(f"{len(outcomes) - len(failed)} passed, {len(failed) + len(problems)} failed")

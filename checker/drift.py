@@ -5,8 +5,9 @@ Two kinds, both as {environment, rule_id, resource, kind, path, template, live}:
   resource and environment (`path` names the first assertion that fails live);
 - "property": a property the template sets, that a collector reads, and whose live value differs
   (`rule_id` is None). References to resources of the stack are compared with the referenced resource's
-  physical id or ARN; values the template cannot know (unresolved parameters, masked secrets, dynamic
-  references, conditions left open) and properties that could not be collected are not compared.
+  physical id or ARN, strings built from them and from parameters with the deployed values; values the
+  template cannot know (dynamic references, conditions left open) and properties that could not be collected
+  are not compared. Values are compared as they are and reported masked.
 """
 from __future__ import annotations
 
@@ -14,15 +15,13 @@ from dataclasses import replace
 from typing import Any
 
 from checker.collect import COLLECTORS
-from checker.collect.availability import Availability
 from checker.config import Environment
-from checker.functions import referenced_id
-from checker.intrinsics import SUB_VARIABLE, is_intrinsic
 from checker.live import LiveScan
 from checker.load import Template
-from checker.mask import MASK
+from checker.mask import MASK, Masker, document_secrets
 from checker.render import partition_of, render
 from checker.results import FAIL, PASS, Result
+from checker.values import ChoiceList, Reference, Text, Unknown, is_special
 
 _UNKNOWN = object()
 _IDENTITY_KEYS = ("Id", "Key", "Sid", "PolicyName", "Name")
@@ -36,7 +35,9 @@ def find_drift(template: Template, environments: list[Environment], template_res
         live = scan.documents.get(env.name)
         if live is not None:
             rendered = render(template, replace(env, region=live["Deployment"]["Region"]))
-            found += property_drift(env.name, rendered, live, scan.availability[env.name])
+            masker = Masker(document_secrets(rendered))
+            found += [{**entry, "template": masker.mask(entry["template"]), "live": masker.mask(entry["live"])}
+                      for entry in property_drift(env.name, rendered, live)]
     return found
 
 
@@ -57,18 +58,17 @@ def rule_drift(template_results: list[Result], live_results: list[Result]) -> li
     return drifted
 
 
-def property_drift(environment: str, template: dict, live: dict, availability: Availability) -> list[dict]:
+def property_drift(environment: str, template: dict, live: dict) -> list[dict]:
     """Differences between the properties the template sets and the collected live values."""
     found = []
     live_resources = live.get("Resources", {})
     for logical_id, rendered in template.get("Resources", {}).items():
         deployed = live_resources.get(logical_id)
         collector = COLLECTORS.get(rendered.get("Type"))
-        if not collector or not deployed or "Properties" not in deployed:
+        if not collector or not deployed or not isinstance(deployed.get("Properties"), dict):
             continue
-        compared = collector.properties - availability.unknown_names(logical_id)
         for name, value in (rendered.get("Properties") or {}).items():
-            if name in compared:
+            if name in collector.properties and not isinstance(deployed["Properties"].get(name), Unknown):
                 for path, before, after in _diff(value, deployed["Properties"].get(name), f"Properties.{name}", live):
                     found.append({"environment": environment, "rule_id": None, "resource": logical_id,
                                   "kind": "property", "path": path, "template": before, "live": after})
@@ -77,11 +77,11 @@ def property_drift(environment: str, template: dict, live: dict, availability: A
 
 def _diff(template: Any, live: Any, path: str, document: dict) -> list[tuple[str, Any, Any]]:
     template = _resolved(template, document)
-    if template is _UNKNOWN or _unknowable(template):
+    if template is _UNKNOWN or isinstance(live, Unknown):
         return []
     if live is None:  # AWS leaves out empty strings: Filter {Prefix: ""} reads back as Filter {}
         return [] if template == "" else [(path, _plain(template), None)]
-    if isinstance(template, dict) and not is_intrinsic(template):
+    if isinstance(template, dict):
         if not isinstance(live, dict):
             return [(path, _plain(template), live)]
         return [d for key, value in template.items() for d in _diff(value, live.get(key), f"{path}.{key}", document)]
@@ -117,37 +117,47 @@ def _diff_list(template: list, live: Any, path: str, document: dict) -> list[tup
 
 
 def _resolved(value: Any, document: dict) -> Any:
-    """Intrinsics the live document can answer: references to its resources and Sub/Join over them."""
-    if not is_intrinsic(value):
-        return value
-    resources = document.get("Resources", {})
-    (name, argument), = value.items()
-    target = referenced_id(value)
-    if target in resources:
-        resource = resources[target]
-        return {v for v in (resource.get("PhysicalId"), resource.get("Arn")) if v} or _UNKNOWN
-    if name == "Fn::Sub" and isinstance(argument, str):
-        text = SUB_VARIABLE.sub(lambda m: m.group(0) if m.group(1)[:1] in ("", "!")
-                                else _sub_value(m.group(1), document) or "\0", argument)
-        return _UNKNOWN if "\0" in text else text.replace("${!", "${")
-    return _UNKNOWN
+    """A rendered value as the live document can answer it: references to its resources become the set of
+    their identifiers, strings built from them and from deployment facts become text; _UNKNOWN otherwise."""
+    if isinstance(value, Reference):
+        resource = document.get("Resources", {}).get(value.logical_id) or {}
+        names = {resource.get(k) for k in ("PhysicalId", "Arn")} if value.attribute in (None, "Arn") else set()
+        return {n for n in names if isinstance(n, str)} or _UNKNOWN
+    if isinstance(value, Text):
+        pieces = [p if isinstance(p, str) else _piece(p, document) for p in value.parts]
+        known = [p for p in pieces if isinstance(p, str)]
+        return "".join(known) if len(known) == len(pieces) else _UNKNOWN
+    if isinstance(value, Unknown):
+        answer = _piece(value, document)
+        return answer if answer is not None else _UNKNOWN
+    if isinstance(value, ChoiceList) or is_special(value):
+        return _UNKNOWN
+    return value
 
 
-def _sub_value(variable: str, document: dict) -> str | None:
-    logical_id, _, attribute = variable.partition(".")
-    resource = document.get("Resources", {}).get(logical_id)
-    if resource:
-        return resource.get("Arn") if attribute == "Arn" else resource.get("PhysicalId") if not attribute else None
+def _piece(value: Any, document: dict) -> str | None:
+    """The deployed text of a reference or of a parameter or pseudo parameter, when the live document has it."""
+    if isinstance(value, Reference):
+        resource = document.get("Resources", {}).get(value.logical_id) or {}
+        answer = resource.get("Arn") if value.attribute == "Arn" else resource.get("PhysicalId") \
+            if value.attribute is None else None
+        return answer if isinstance(answer, str) else None
+    origins = value.origins if isinstance(value, Unknown) else frozenset()
+    if len(origins) != 1:
+        return None
+    origin = next(iter(origins))
     deployment = document.get("Deployment", {})
-    pseudo = {"AWS::Region": deployment.get("Region"), "AWS::AccountId": deployment.get("AccountId"),
-              "AWS::Partition": partition_of(str(deployment.get("Region", ""))),
+    region = deployment.get("Region")
+    pseudo = {"AWS::Region": region, "AWS::AccountId": deployment.get("AccountId"),
+              "AWS::Partition": partition_of(region) if isinstance(region, str) else None,
               "AWS::StackName": deployment.get("StackName")}
-    value = pseudo.get(variable, deployment.get("Parameters", {}).get(variable))
-    return value if isinstance(value, str) and value != MASK else None
-
-
-def _unknowable(value: Any) -> bool:
-    return isinstance(value, str) and (value == MASK or value.startswith("{{resolve:"))
+    if origin.kind == "pseudo":
+        answer = pseudo.get(origin.name)
+    elif origin.kind == "parameter":
+        answer = (deployment.get("Parameters") or {}).get(origin.name)
+    else:
+        return None
+    return answer if isinstance(answer, str) and answer != MASK else None
 
 
 def _scalar(value: Any) -> Any:

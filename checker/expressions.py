@@ -1,14 +1,16 @@
-"""The only module that talks to JMESPath: compiling, searching, custom functions, evidence."""
+"""Rule expressions: JMESPath compiled once, evaluated by the engine's interpreter (checker.interpreter)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
 import jmespath
-from jmespath import exceptions, functions
-from jmespath.visitor import Options, TreeInterpreter
+from jmespath import exceptions
 
-from checker import functions as impl
+from checker.functions import FUNCTIONS
+from checker.index import DocumentIndex
+from checker.interpreter import Interpreter
+from checker.logic import World
 
 
 class ExpressionError(Exception):
@@ -48,27 +50,29 @@ class Expression:
             _walk_fields(node, names)
         return names
 
-    def foreign_field_names(self, functions: frozenset[str] = frozenset({"resolve", "resources"})) -> set[str]:
-        """The field names read on what `functions` return (other resources), e.g. Type in resolve(X).Type."""
-        names: set[str] = set()
-        for node in (self._parsed.parsed, self._evidence):
-            _walk_foreign(node, functions, names)
-        return names
+    def search(self, data: Any, context: Context, world: World | None = None) -> Any:
+        return context.interpreter(world or _NO_ASSUMPTIONS).visit(self._parsed.parsed, data)
 
-    def search(self, data: Any, context: Context) -> Any:
-        return context.interpreter.visit(self._parsed.parsed, data)
-
-    def evidence(self, data: Any, context: Context) -> Any:
-        return context.interpreter.visit(self._evidence, data)
+    def evidence(self, data: Any, context: Context, world: World | None = None) -> Any:
+        return context.interpreter(world or _NO_ASSUMPTIONS).visit(self._evidence, data)
 
 
 def _default_evidence(node: dict) -> dict:
+    """What an assertion shows by default: the operand that reads the input (a comparison's left side, a
+    function's first argument, the first operand of && || !), else the whole expression."""
     kind = node.get("type")
-    if kind == "comparator" or kind in ("and_expression", "or_expression", "not_expression"):
-        return _default_evidence(node["children"][0])
-    if kind == "function_expression" and node["children"]:
-        return _default_evidence(node["children"][0])
+    if kind in ("comparator", "and_expression", "or_expression", "not_expression", "function_expression"):
+        operands = [child for child in node["children"] if child.get("type") != "expref" and _reads_input(child)]
+        if operands:
+            return _default_evidence(operands[0])
     return node
+
+
+def _reads_input(node: Any) -> bool:
+    """Whether a node looks at its input (a field or @), rather than being a literal."""
+    if not isinstance(node, dict):
+        return False
+    return node.get("type") in ("field", "current") or any(_reads_input(c) for c in node.get("children", []))
 
 
 def _walk_calls(node: Any, calls: list) -> None:
@@ -90,30 +94,6 @@ def _walk_fields(node: Any, names: set[str]) -> None:
         _walk_fields(child, names)
 
 
-_CHAINS = ("subexpression", "index_expression", "projection", "filter_projection", "value_projection", "pipe",
-           "flatten")
-
-
-def _from_call(node: Any, functions: frozenset[str]) -> bool:
-    """Whether the value of `node` is (a part of) what one of `functions` returned."""
-    if not isinstance(node, dict):
-        return False
-    if node.get("type") == "function_expression":
-        return node.get("value") in functions
-    return node.get("type") in _CHAINS and bool(node["children"]) and _from_call(node["children"][0], functions)
-
-
-def _walk_foreign(node: Any, functions: frozenset[str], names: set[str]) -> None:
-    if not isinstance(node, dict):
-        return
-    children = node.get("children", [])
-    if node.get("type") in _CHAINS and children and _from_call(children[0], functions):
-        for child in children[1:]:
-            _walk_fields(child, names)
-    for child in children:
-        _walk_foreign(child, functions, names)
-
-
 def _fields(node: dict) -> list[str]:
     kind = node.get("type")
     if kind == "field":
@@ -131,64 +111,41 @@ def _fields(node: dict) -> list[str]:
     return []
 
 
-class _Functions(functions.Functions):
-    def __init__(self, document: dict, params: Mapping[str, Any]) -> None:
-        super().__init__()
-        self.document = document
-        self.params = params
-
-    @functions.signature({"types": ["string"]})
-    def _func_param(self, name: str) -> Any:
-        if name not in self.params:
-            raise exceptions.JMESPathError(f"param({name!r}) is not defined for this environment")
-        return self.params[name]
-
-    @functions.signature({"types": ["string"]}, {"types": []})
-    def _func_regex_match(self, pattern: str, value: Any) -> bool:
-        return impl.regex_match(pattern, value)
-
-    @functions.signature({"types": []}, {"types": ["string"]})
-    def _func_pattern_accepts(self, pattern: Any, sample: str) -> bool:
-        return impl.pattern_accepts(pattern, sample)
-
-    @functions.signature({"types": []})
-    def _func_schedule_days(self, expression: Any) -> Any:
-        return impl.schedule_days(expression)
-
-    @functions.signature({"types": []})
-    def _func_resolve(self, value: Any) -> Any:
-        return impl.resolve_in(self.document, value)
-
-    @functions.signature({"types": ["string"]})
-    def _func_resources(self, resource_type: str) -> list:
-        return impl.resources_in(self.document, resource_type)
-
-    @functions.signature({"types": []})
-    def _func_is_reference(self, value: Any) -> bool:
-        return impl.is_reference_in(self.document, value)
-
-
-CUSTOM_FUNCTIONS = tuple(name[len("_func_"):] for name in vars(_Functions) if name.startswith("_func_"))
+CUSTOM_FUNCTIONS = tuple(name for name, function in FUNCTIONS.items() if function.custom)
 
 
 def arity_problem(name: str, argument_count: int) -> str | None:
     """Why a call of `name` with that many arguments cannot work, or None."""
-    spec = _Functions.FUNCTION_TABLE.get(name)
-    if spec is None:
+    function = FUNCTIONS.get(name)
+    if function is None:
         return f"unknown function {name}()"
-    signature = spec["signature"]
-    variadic = bool(signature) and signature[-1].get("variadic")
-    if argument_count < len(signature) or (argument_count > len(signature) and not variadic):
-        return f"{name}() takes {len(signature)} argument(s), not {argument_count}"
+    if argument_count < function.minimum or (function.maximum is not None and argument_count > function.maximum):
+        expected = str(function.minimum) if function.maximum == function.minimum else f"{function.minimum} or more"
+        return f"{name}() takes {expected} argument(s), not {argument_count}"
     return None
 
 
 class Context:
-    """What expressions may see besides their input: the whole document and the environment's params."""
+    """What expressions may see besides their input: the whole document (indexed) and the environment's params."""
 
-    def __init__(self, document: dict, params: Mapping[str, Any]) -> None:
-        # One interpreter per context: it keeps its method cache across the rule's expressions.
-        self.interpreter = TreeInterpreter(Options(custom_functions=_Functions(document, params)))
+    def __init__(self, document: Mapping[str, Any], params: Mapping[str, Any],
+                 index: DocumentIndex | None = None) -> None:
+        self.document = document
+        self.params = params
+        self.index = index if index is not None else DocumentIndex(document)
+        self._interpreters: dict[tuple, Interpreter] = {}
 
+    def interpreter(self, world: World) -> Interpreter:
+        key = tuple(sorted(world.assignment.items()))
+        interpreter = self._interpreters.get(key)
+        if interpreter is None:
+            interpreter = self._interpreters[key] = Interpreter(world, self.call)
+        return interpreter
+
+    def call(self, name: str, args: list[Any], interpreter: Interpreter) -> Any:
+        return FUNCTIONS[name].call(self, interpreter, args)
+
+
+_NO_ASSUMPTIONS = World()
 
 EvaluationError = (exceptions.JMESPathError, ValueError, TypeError, RecursionError)

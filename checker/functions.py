@@ -1,11 +1,42 @@
-"""The custom functions rules may call, as plain Python (registered with JMESPath in expressions.py)."""
+"""The functions rule expressions may call: JMESPath's own and the engine's, all aware of unknowns.
+
+Each function decides what it can from what is known (`contains` finds a literal piece in a partly known
+string, `length` of a list with doubtful elements is a range); a function not taught better returns an
+unknown for unknown input, carrying its origins. Plain input goes through JMESPath's own implementation.
+"""
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from checker.intrinsics import is_intrinsic, sub_variables
+from jmespath import exceptions
+from jmespath import functions as builtin
+
+from checker.logic import World, any_of, both, json_type, unknown_truth
+from checker.values import (
+    Maybe,
+    Range,
+    Reference,
+    Text,
+    Unknown,
+    contains_special,
+    deep_origins,
+    is_special,
+    text,
+)
+
+if TYPE_CHECKING:
+    from checker.expressions import Context
+    from checker.interpreter import Interpreter
+
+# Kinds of unknown that may stand for anything, a resource of the stack included (an undecided condition, a
+# failed read, a malformed template); the other kinds (a parameter, an import, a dynamic reference...) come
+# from outside the stack and never name its resources.
+_OPEN_KINDS = frozenset({"condition", "read", "not-located", "not-collected", "attribute", "template"})
 
 
 @lru_cache(maxsize=256)
@@ -79,71 +110,368 @@ def schedule_days(expression: Any) -> float | int | None:
     return None
 
 
-def referenced_id(value: Any) -> str | None:
-    """The logical id named by a Ref or Fn::GetAtt, else None."""
-    if isinstance(value, dict) and len(value) == 1:
-        if isinstance(value.get("Ref"), str):
-            return value["Ref"]
-        target = value.get("Fn::GetAtt")
-        if isinstance(target, list) and target and isinstance(target[0], str):
-            return target[0]
-    return None
+# -- the registry ------------------------------------------------------------------------------------------
+
+Implementation = Callable[["Context", "Interpreter", list[Any]], Any]
 
 
-def resolve_in(document: dict, value: Any) -> dict | None:
-    """The resource of `document` that a reference, logical id, physical id or ARN denotes."""
-    resources = document.get("Resources") or {}
-    logical_id = referenced_id(value) if isinstance(value, dict) else value
-    if isinstance(logical_id, str):
-        if logical_id in resources:
-            return resources[logical_id]
-        for resource in resources.values():
-            if logical_id in (resource.get("PhysicalId"), resource.get("Arn")):
-                return resource
-    return None
+@dataclass(frozen=True)
+class Function:
+    minimum: int
+    maximum: int | None  # None: any number
+    call: Implementation
+    custom: bool = False  # registered by the engine (documented in docs/rules.md), not JMESPath's own
 
 
-def resources_in(document: dict, resource_type: str) -> list[dict]:
-    return [r for r in (document.get("Resources") or {}).values() if r.get("Type") == resource_type]
+_JMESPATH = builtin.Functions()
 
 
-def is_reference_in(document: dict, value: Any) -> bool:
-    return referenced_id(value) in (document.get("Resources") or {})
+def _plain(name: str, result_type: str | None) -> Implementation:
+    """JMESPath's own function on plain input; unknown input gives an unknown result."""
+    def call(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+        settled = [interpreter.world.settle(a) for a in args]
+        origins = deep_origins(settled)
+        if origins:
+            return Unknown(origins, result_type)
+        return _JMESPATH.call_function(name, settled)
+    return call
 
 
+def _unknown_args(world: World, args: list[Any]) -> frozenset:
+    return deep_origins([world.settle(a) for a in args])
 
 
-def _is_sub_pair(argument: Any) -> bool:
-    """The [text, {variable: value}] form of Fn::Sub."""
-    return isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict)
-
-
-def unresolved_part(value: Any, resource_ids: Any) -> str | None:
-    """Describe the first part of `value` that is unknown before deployment, or None.
-
-    References to resources of the same document are known facts, not unresolved values.
-    """
+def _length(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
     if isinstance(value, list):
-        return next((found for item in value if (found := unresolved_part(item, resource_ids))), None)
-    if not isinstance(value, dict):
+        doubtful = [item for item in value if isinstance(item, Maybe)]
+        if doubtful:
+            return Range(len(value) - len(doubtful), len(value), frozenset().union(*(m.origins for m in doubtful)))
+        return len(value)
+    if isinstance(value, (Unknown, Text, Reference)):
+        return Unknown(deep_origins(value), "number")
+    return _JMESPATH.call_function("length", [value])
+
+
+def _contains(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    world = interpreter.world
+    subject, search = interpreter.read(args[0]), interpreter.read(args[1])
+    if isinstance(subject, list):
+        found = []
+        for item in subject:
+            if isinstance(item, Maybe):
+                found.append(both(unknown_truth(item.origins), world.equal(item.value, search)))
+            else:
+                found.append(world.equal(item, search))
+        return any_of(found)
+    if isinstance(subject, str) and isinstance(search, str):
+        return search in subject
+    if isinstance(subject, Text) and isinstance(search, str):
+        if any(isinstance(part, str) and search in part for part in subject.parts):
+            return True
+        return unknown_truth(subject.origins)
+    if isinstance(subject, (Unknown, Text, Reference)) or is_special(search):
+        return unknown_truth(deep_origins(subject) | deep_origins(search))
+    return _JMESPATH.call_function("contains", [subject, search])
+
+
+def _to_string(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, (str, Text)):
+        return value
+    if isinstance(value, Reference):
+        return text([value], value.form)
+    if isinstance(value, Unknown):
+        return value if value.type == "string" else Unknown(value.origins, "string", form=value.form)
+    settled = interpreter.world.settle(value)
+    if contains_special(settled):
+        return Unknown(deep_origins(settled), "string")
+    return json.dumps(settled, separators=(",", ":"))
+
+
+def _to_number(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, Range) or (isinstance(value, Unknown) and value.type == "number"):
+        return value
+    if isinstance(value, (Unknown, Text, Reference)):
+        return Unknown(deep_origins(value), form=getattr(value, "form", None))  # a number, or null
+    return _JMESPATH.call_function("to_number", [interpreter.world.settle(value)])
+
+
+def _type(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    kind = json_type(value) if not isinstance(value, Reference) else None
+    if kind is not None:
+        return kind
+    return Unknown(deep_origins(value), "string")
+
+
+def _affix(name: str) -> Implementation:
+    """starts_with and ends_with: decided on the literal piece at that end of a partly known string."""
+    def call(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+        subject, affix = interpreter.read(args[0]), interpreter.read(args[1])
+        if isinstance(subject, Text) and isinstance(affix, str):
+            end = subject.parts[0 if name == "starts_with" else -1]
+            if isinstance(end, str):
+                test = end.startswith if name == "starts_with" else end.endswith
+                if len(end) >= len(affix):
+                    return test(affix)
+                if not (affix.startswith(end) if name == "starts_with" else affix.endswith(end)):
+                    return False
+            return unknown_truth(subject.origins)
+        if isinstance(subject, (Unknown, Text, Reference)) or is_special(affix):
+            return unknown_truth(deep_origins(subject) | deep_origins(affix))
+        return _JMESPATH.call_function(name, [subject, affix])
+    return call
+
+
+def _not_null(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    doubtful: set = set()
+    for arg in args:
+        value = interpreter.read(arg)
+        if value is None:
+            continue
+        if isinstance(value, Unknown) and value.type is None:
+            doubtful |= value.origins
+            continue
+        return value if not doubtful else Unknown(doubtful | deep_origins(value))
+    return Unknown(doubtful) if doubtful else None
+
+
+def _join(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    glue, items = interpreter.read(args[0]), interpreter.read(args[1])
+    if isinstance(glue, str) and isinstance(items, list) and not any(isinstance(i, Maybe) for i in items):
+        pieces: list[Any] = []
+        for index, item in enumerate(interpreter.read(i) for i in items):
+            if not isinstance(item, (str, Text, Reference)) and not (isinstance(item, Unknown)
+                                                                     and item.type == "string"):
+                return _plain("join", "string")(context, interpreter, args)
+            pieces += [glue, item] if index else [item]
+        return text(pieces)
+    return _plain("join", "string")(context, interpreter, args)
+
+
+def _keys_or_values(name: str) -> Implementation:
+    def call(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+        subject = interpreter.read(args[0])
+        if isinstance(subject, Mapping):
+            listed = []
+            for key, item in subject.items():
+                item = interpreter.read(item)
+                entry = key if name == "keys" else item
+                if isinstance(item, Unknown) and item.type is None:
+                    listed.append(Maybe(entry, item.origins))  # a key whose value may be absent
+                else:
+                    listed.append(entry)
+            return listed
+        if isinstance(subject, Unknown):
+            return Unknown(subject.origins, "array")
+        return _JMESPATH.call_function(name, [subject])
+    return call
+
+
+def _map(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    expression, items = args[0], interpreter.read(args[1])
+    if isinstance(items, Unknown):
+        return Unknown(items.origins, "array")
+    if not isinstance(items, list) or not hasattr(expression, "node"):
+        return _plain("map", "array")(context, interpreter, args)
+    mapped = []
+    for item in items:
+        if isinstance(item, Maybe):
+            mapped.append(Maybe(expression.visit(interpreter.read(item.value)), item.origins))
+        else:
+            mapped.append(expression.visit(interpreter.read(item)))
+    return mapped
+
+
+def _by_key(name: str) -> Implementation:
+    """sort_by, max_by, min_by: keys computed with the expression, decided only when all are known."""
+    def call(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+        items, expression = interpreter.read(args[0]), args[1]
+        if isinstance(items, Unknown):
+            return Unknown(items.origins, "array" if name == "sort_by" else None)
+        if not isinstance(items, list) or not hasattr(expression, "node"):
+            raise exceptions.JMESPathTypeError(name, items, type(items).__name__, ["array"])
+        if any(isinstance(i, Maybe) for i in items):
+            return Unknown(frozenset().union(*(i.origins for i in items if isinstance(i, Maybe))))
+        keys = [interpreter.world.settle(expression.visit(item)) for item in items]
+        origins = deep_origins(keys)
+        if origins:
+            return Unknown(origins)
+        if not items:
+            return [] if name == "sort_by" else None
+        if not (all(isinstance(k, str) for k in keys) or all(isinstance(k, (int, float)) for k in keys)):
+            raise exceptions.JMESPathTypeError(name, keys, "mixed", ["number", "string"])
+        ordered = [item for _, item in sorted(zip(keys, range(len(items)), strict=True))]
+        chosen = [items[i] for i in ordered]
+        return chosen if name == "sort_by" else chosen[-1] if name == "max_by" else chosen[0]
+    return call
+
+
+def _to_array(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, list):
+        return value
+    if isinstance(value, Unknown) and value.type in (None, "array"):
+        return Unknown(value.origins, "array")
+    return [value]
+
+
+def _reverse(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, list):
+        return list(reversed(value))
+    return _plain("reverse", None)(context, interpreter, args)
+
+
+# -- the engine's own functions ------------------------------------------------------------------------------
+
+def _param(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    name = args[0]
+    if not isinstance(name, str) or name not in context.params:
+        raise exceptions.JMESPathError(f"param({name!r}) is not defined for this environment")
+    return context.params[name]
+
+
+def _regex_match(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    pattern, value = interpreter.read(args[0]), interpreter.read(args[1])
+    if not isinstance(pattern, str):
+        raise exceptions.JMESPathTypeError("regex_match", pattern, type(pattern).__name__, ["string"])
+    if isinstance(value, (Text, Reference)) or (isinstance(value, Unknown) and value.type in (None, "string")):
+        return unknown_truth(deep_origins(value))
+    return regex_match(pattern, value)
+
+
+def _pattern_accepts(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    pattern, sample = interpreter.read(args[0]), interpreter.read(args[1])
+    if is_special(pattern) or is_special(sample):
+        return unknown_truth(deep_origins(pattern) | deep_origins(sample))
+    if not isinstance(sample, str):
+        raise exceptions.JMESPathTypeError("pattern_accepts", sample, type(sample).__name__, ["string"])
+    return pattern_accepts(pattern, sample)
+
+
+def _schedule_days(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    expression = interpreter.read(args[0])
+    if is_special(expression):
+        return Unknown(deep_origins(expression))  # a period, or null
+    return schedule_days(expression)
+
+
+def _resolve(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, Reference):
+        return context.index.resources.get(value.logical_id)
+    if isinstance(value, str):
+        found = context.index.named(value)
+        if found is not None:
+            return found
+        doubt = context.index.could_be(value)
+        return Unknown(doubt) if doubt else None
+    if isinstance(value, Text):
+        references = [part for part in value.parts if isinstance(part, Reference)]
+        if len(references) == 1 and value.parts[-1] is references[0]:  # e.g. arn:...:key/${Key}
+            return context.index.resources.get(references[0].logical_id)
+        return _open(value)
+    if isinstance(value, Unknown):
+        return _open(value)
+    return None
+
+
+def _open(value: Any) -> Any:
+    """An unknown that may hide a resource of the stack stays unknown; one from outside it is null."""
+    origins = frozenset(o for o in deep_origins(value) if o.kind in _OPEN_KINDS)
+    return Unknown(origins) if origins else None
+
+
+def _resources(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    resource_type = args[0]
+    if not isinstance(resource_type, str):
+        raise exceptions.JMESPathTypeError("resources", resource_type, type(resource_type).__name__, ["string"])
+    listed: list[Any] = []
+    for logical_id in context.index.of_type(resource_type):
+        present = context.index.presence(logical_id, interpreter.world)
+        resource = context.index.resources[logical_id]
+        if present is True:
+            listed.append(resource)
+        elif isinstance(present, Unknown):
+            listed.append(Maybe(resource, present.origins))
+    return listed
+
+
+def _is_reference(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, Reference):
+        return value.logical_id in context.index.resources
+    if isinstance(value, Unknown):
+        opened = _open(value)
+        return unknown_truth(opened.origins) if opened is not None else False
+    return False
+
+
+def _is_known(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    return not contains_special(interpreter.world.settle(args[0]))
+
+
+_SOURCES = {"parameter": "parameter", "pseudo": "pseudo-parameter", "ssm-parameter": "ssm-parameter",
+            "import": "import", "attribute": "resource", "zones": "pseudo-parameter"}
+
+
+def _source_of(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if value is None:
         return None
-    if not is_intrinsic(value):
-        return next((found for item in value.values() if (found := unresolved_part(item, resource_ids))), None)
-    (name, argument), = value.items()
-    if name in ("Ref", "Fn::GetAtt"):
-        target = referenced_id(value)
-        if target in resource_ids:
-            return None
-        return f"{target} has no value" if name == "Ref" else f"Fn::GetAtt of unknown resource {target!r}"
-    if name == "Fn::Sub":
-        text, variables = argument if _is_sub_pair(argument) else (argument, {})
-        if isinstance(text, str):
-            for variable in sub_variables(text):
-                if variable.split(".")[0] not in resource_ids and variable not in variables:
-                    return f"${{{variable}}} has no value"
-            return unresolved_part(variables, resource_ids)
-    if name in ("Fn::Join", "Fn::Select", "Fn::Base64"):
-        return unresolved_part(argument, resource_ids)
-    if name == "Fn::If":
-        return f"condition {argument[0] if isinstance(argument, list) and argument else argument!r} cannot be decided"
-    return f"{name} is only known at deployment"
+    if isinstance(value, Reference):
+        return "resource"
+    if not isinstance(value, (Unknown, Text)):
+        settled = interpreter.world.settle(value)
+        return "literal" if not contains_special(settled) else "expression"
+    origins = deep_origins(value)
+    kinds = set()
+    for origin in origins:
+        if origin.kind in _OPEN_KINDS - {"attribute"}:
+            return Unknown([o for o in origins if o.kind in _OPEN_KINDS], "string")
+        kinds.add(f"{origin.detail}-reference" if origin.kind == "dynamic-reference" else _SOURCES[origin.kind])
+    if isinstance(value, Unknown) and len(kinds) == 1:
+        return kinds.pop()
+    return "expression"
+
+
+FUNCTIONS: dict[str, Function] = {
+    "abs": Function(1, 1, _plain("abs", "number")),
+    "avg": Function(1, 1, _plain("avg", "number")),
+    "ceil": Function(1, 1, _plain("ceil", "number")),
+    "contains": Function(2, 2, _contains),
+    "ends_with": Function(2, 2, _affix("ends_with")),
+    "floor": Function(1, 1, _plain("floor", "number")),
+    "join": Function(2, 2, _join),
+    "keys": Function(1, 1, _keys_or_values("keys")),
+    "length": Function(1, 1, _length),
+    "map": Function(2, 2, _map),
+    "max": Function(1, 1, _plain("max", None)),
+    "max_by": Function(2, 2, _by_key("max_by")),
+    "merge": Function(0, None, _plain("merge", "object")),
+    "min": Function(1, 1, _plain("min", None)),
+    "min_by": Function(2, 2, _by_key("min_by")),
+    "not_null": Function(1, None, _not_null),
+    "reverse": Function(1, 1, _reverse),
+    "sort": Function(1, 1, _plain("sort", "array")),
+    "sort_by": Function(2, 2, _by_key("sort_by")),
+    "starts_with": Function(2, 2, _affix("starts_with")),
+    "sum": Function(1, 1, _plain("sum", "number")),
+    "to_array": Function(1, 1, _to_array),
+    "to_number": Function(1, 1, _to_number),
+    "to_string": Function(1, 1, _to_string),
+    "type": Function(1, 1, _type),
+    "values": Function(1, 1, _keys_or_values("values")),
+    "param": Function(1, 1, _param, custom=True),
+    "regex_match": Function(2, 2, _regex_match, custom=True),
+    "pattern_accepts": Function(2, 2, _pattern_accepts, custom=True),
+    "schedule_days": Function(1, 1, _schedule_days, custom=True),
+    "resolve": Function(1, 1, _resolve, custom=True),
+    "resources": Function(1, 1, _resources, custom=True),
+    "is_reference": Function(1, 1, _is_reference, custom=True),
+    "is_known": Function(1, 1, _is_known, custom=True),
+    "source_of": Function(1, 1, _source_of, custom=True),
+}

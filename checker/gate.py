@@ -24,6 +24,7 @@ from checker.mask import MASK
 from checker.results import Result, blocking
 from checker.rules import Rule
 from checker.scan import ScanReport, scan_template, unknown_types
+from checker.values import Origin, Unknown
 from checker.waivers import Waiver, apply_waivers, inline_waivers
 
 if TYPE_CHECKING:
@@ -144,7 +145,15 @@ def change_set_environment(change_set: ChangeSet, name: str | None) -> Environme
         raise InputError(change_set.template.path, f"no --env given and the change set has no "
                          f"{ENVIRONMENT_PARAMETER} parameter value")
     return Environment(name, change_set.region, change_set.account_id, change_set.stack_name,
-                       dict(change_set.parameters))
+                       {key: _unmasked(key, value) for key, value in change_set.parameters.items()})
+
+
+def _unmasked(name: str, value: Any) -> Any:
+    """A NoEcho value the change set shows masked is a value the gate cannot know."""
+    if value != MASK:
+        return value
+    return Unknown([Origin("parameter", name, "is NoEcho: the change set shows its value masked")], "string",
+                   form={"Ref": name})
 
 
 def declared_environments(config: str | None) -> tuple[dict[str, Environment] | None, str]:

@@ -4,7 +4,8 @@ A live stack becomes the same CloudFormation-shaped document a rendered template
 `PhysicalId` and `Arn` on each resource. Resources are located by the stack (ListStackResources) and/or by
 `cfn-outputs/flat-outputs.json` with the template's Outputs. A resource neither locates is NOT_FOUND; a
 type without a collector is NOT_COLLECTED; a resource whose API calls failed is ERROR, naming the call.
-Only the results that read what could not be collected are affected (see availability.py).
+What could not be read is an unknown value in the live document (checker.values), naming the resource and
+the failed call; only results whose verdict depends on it become ERROR.
 """
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from datetime import date
 from typing import Any
 
 from checker.collect import COLLECTORS, Collected, Runner, Target, collect
-from checker.collect.availability import Availability, settle
 from checker.collect.aws import AwsOptions, Clients, open_session
 from checker.collect.outputs import locate, read_flat_outputs
 from checker.collect.runner import CallFailed
@@ -29,6 +29,7 @@ from checker.load import Template
 from checker.render import render
 from checker.results import ERROR, NOT_COLLECTED, NOT_FOUND, Result
 from checker.rules import Rule
+from checker.values import Origin, Reference, Unknown
 from checker.waivers import Waiver, WaiverOutcome, apply_waivers
 
 ProgressStep = Callable[[int, int, str], None]
@@ -48,11 +49,28 @@ class LiveSource:
     template: Template | None = None
 
 
+@dataclass(frozen=True)
+class Unreadable:
+    """A resource the live scan could not read, wholly (`properties` empty) or in part."""
+
+    resource: str
+    type: str
+    physical_id: str | None
+    status: str  # NOT_FOUND, NOT_COLLECTED or ERROR
+    message: str
+    properties: tuple[str, ...] = ()
+
+    def entry(self) -> dict[str, Any]:
+        if self.properties:
+            return {"resource": self.resource, "properties": list(self.properties), "message": self.message}
+        return {"resource": self.resource, "type": self.type, "physical_id": self.physical_id, "message": self.message}
+
+
 @dataclass
 class LiveScan:
     results: list[Result] = field(default_factory=list)
     documents: dict[str, dict] = field(default_factory=dict)  # environment -> live document
-    availability: dict[str, Availability] = field(default_factory=dict)  # environment -> what is unknown
+    unreadable: dict[str, list[Unreadable]] = field(default_factory=dict)  # environment -> what was not read
     api_calls: dict[str, int] = field(default_factory=dict)
     wall_time_s: float = 0.0
     workers: int = 1
@@ -60,7 +78,8 @@ class LiveScan:
     def summary(self) -> dict[str, Any]:
         """The report's `live` section."""
         def listed(status: str) -> list[dict]:
-            return [{"environment": env, **entry} for env, a in self.availability.items() for entry in a.listed(status)]
+            return [{"environment": env, **item.entry()} for env, items in self.unreadable.items()
+                    for item in items if item.status == status]
         return {"api_calls": dict(sorted(self.api_calls.items())), "api_calls_total": sum(self.api_calls.values()),
                 "wall_time_s": round(self.wall_time_s, 3), "workers": self.workers,
                 "resources": sum(len(d.get("Resources", {})) for d in self.documents.values()),
@@ -138,14 +157,14 @@ def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSo
     scan = LiveScan(workers=runner.workers)
     for plan in plans:
         mine = {c.target.logical_id: c for (p, _), c in zip(targets, collected, strict=True) if p is plan}
-        document, availability = _document(plan, mine)
+        document, unreadable = _document(plan, mine)
         scan.documents[plan.env.name] = document
-        scan.availability[plan.env.name] = availability
+        scan.unreadable[plan.env.name] = unreadable
         # With a template, a live finding also points at the template lines that declare what was checked.
         template = source.template
         results = evaluate(rules, document, plan.env.name, SOURCE, template.path if template else None,
                            template.line_of if template else None)
-        scan.results += settle(results, rules, document, availability, plan.failure)
+        scan.results += _settled(results, rules, document, unreadable, plan.failure)
     scan.api_calls = dict(clients.calls)
     scan.wall_time_s = time.perf_counter() - started
     return scan
@@ -161,7 +180,8 @@ def _plan(env: Environment, source: LiveSource, runner: Runner, clients: Any) ->
     if rendered:
         plan.rendered = rendered["Resources"]
         plan.types = {lid: r["Type"] for lid, r in rendered["Resources"].items()}
-        plan.deployment["Parameters"] = rendered["Deployment"]["Parameters"]  # NoEcho values masked
+        plan.deployment["Parameters"] = rendered["Deployment"]["Parameters"]
+        plan.deployment["SecretParameters"] = rendered["Deployment"]["SecretParameters"]
     stack_name = source.stack_name or env.stack_name
     if stack_name:
         try:
@@ -196,16 +216,8 @@ def _target(plan: _Plan, logical_id: str, physical: str, arn: str | None) -> Tar
 
 
 def _referenced(value: Any) -> str | None:
-    """The logical id a `Ref` or `Fn::GetAtt` names, or None."""
-    if isinstance(value, dict) and len(value) == 1:
-        if "Ref" in value and isinstance(value["Ref"], str):
-            return value["Ref"]
-        argument = value.get("Fn::GetAtt")
-        if isinstance(argument, list) and argument and isinstance(argument[0], str):
-            return argument[0]
-        if isinstance(argument, str):
-            return argument.split(".", 1)[0]
-    return None
+    """The logical id a rendered `Ref` or `Fn::GetAtt` names, or None."""
+    return value.logical_id if isinstance(value, Reference) else None
 
 
 def _from_stack(plan: _Plan, stack_name: str, runner: Runner) -> None:
@@ -227,44 +239,76 @@ def _from_stack(plan: _Plan, stack_name: str, runner: Runner) -> None:
             plan.located[lid] = (physical, physical if physical.startswith("arn:") else None)
 
 
-def _document(plan: _Plan, collected: dict[str, Collected]) -> tuple[dict, Availability]:
-    """The live document of one environment, and what in it could not be read."""
-    availability = Availability()
+def _document(plan: _Plan, collected: dict[str, Collected]) -> tuple[dict, list[Unreadable]]:
+    """The live document of one environment, and what in it could not be read (unknown values there)."""
+    unreadable: list[Unreadable] = []
     resources: dict[str, dict] = {}
     for lid, kind in plan.types.items():
         physical, arn = plan.located.get(lid, (None, None))
         item = collected.get(lid)
         resource: dict[str, Any] = {"Type": kind, "LogicalId": lid, "PhysicalId": physical,
                                     "Arn": item.arn if item else arn}
+        whole: tuple[str, str, str] | None = None  # (status, origin kind, message)
         if plan.failure:
-            availability.whole(lid, kind, physical, ERROR, plan.failure)
+            whole = (ERROR, "read", plan.failure)
         elif kind not in COLLECTORS:
-            availability.whole(lid, kind, physical, NOT_COLLECTED, f"no collector reads {kind} from AWS")
+            whole = (NOT_COLLECTED, "not-collected", f"no collector reads {kind} from AWS")
         elif physical is None:
-            availability.whole(lid, kind, None, NOT_FOUND, "neither the stack nor the outputs locate this resource")
+            whole = (NOT_FOUND, "not-located", "neither the stack nor the outputs locate this resource")
+        elif item is not None and item.whole_failure:
+            whole = (ERROR, "read", item.whole_failure.message)
+        name = f"{lid} ({kind})"
+        if whole:
+            status, origin_kind, message = whole
+            origin = Origin(origin_kind, name, message)
+            resource["Properties"] = Unknown([origin], "object")
+            if physical is None:
+                resource["PhysicalId"] = resource["Arn"] = Unknown([origin], "string")
+            unreadable.append(Unreadable(lid, kind, physical, status, message))
         elif item is not None:
-            whole = item.whole_failure
-            if whole:
-                availability.whole(lid, kind, physical, ERROR, whole.message)
-            else:
-                resource["Properties"] = item.properties
-                if item.live:
-                    resource["Live"] = item.live
-                for failure in item.failures:
-                    availability.partial(lid, failure.names, failure.message)
+            resource["Properties"] = dict(item.properties)
+            if item.live or any(name in COLLECTORS[kind].extras for f in item.failures for name in f.names):
+                resource["Live"] = dict(item.live)
+            for failure in item.failures:
+                unknown = Unknown([Origin("read", name, failure.message)])
+                for key in failure.names:
+                    section = "Live" if key in COLLECTORS[kind].extras else "Properties"
+                    resource[section][key] = unknown
+                unreadable.append(Unreadable(lid, kind, physical, ERROR, failure.message, tuple(sorted(failure.names))))
         resources[lid] = resource
     document = {"Resources": resources, "Outputs": plan.outputs, "Deployment": plan.deployment}
-    return document, availability
+    return document, unreadable
+
+
+def _settled(results: list[Result], rules: list[Rule], document: dict, unreadable: list[Unreadable],
+             failure: str | None) -> list[Result]:
+    """Results with their physical ids; those of a resource that could not be read at all take its status."""
+    wholes = {item.resource: item for item in unreadable if not item.properties}
+    environments = {rule.id: rule for rule in rules}
+    resources = document["Resources"]
+    settled = []
+    for result in results:
+        physical = resources.get(result.resource, {}).get("PhysicalId") if result.resource else None
+        result = replace(result, physical_id=physical if isinstance(physical, str) else None)
+        applies = environments[result.rule_id].applies_in(result.environment)
+        if applies and failure:
+            result = replace(result, status=ERROR, message=failure, evidence=None)
+        elif applies and result.resource in wholes:
+            item = wholes[result.resource]
+            result = replace(result, status=item.status, message=item.message, evidence=None)
+        settled.append(result)
+    return settled
 
 
 def describe(scan: LiveScan) -> list[str]:
     """Console lines: what the live scan could not check, and what it cost."""
     lines = []
-    for env, availability in scan.availability.items():
-        for status, label in ((NOT_FOUND, "not found"), (NOT_COLLECTED, "not collected"), (ERROR, "not read")):
-            for entry in availability.listed(status):
-                what = entry.get("type") or ", ".join(entry.get("properties", []))
-                lines.append(f"{env}: {label}: {entry['resource']} ({what}): {entry['message']}")
+    labels = {NOT_FOUND: "not found", NOT_COLLECTED: "not collected", ERROR: "not read"}
+    for env, items in scan.unreadable.items():
+        for status, label in labels.items():
+            for item in (i for i in items if i.status == status):
+                what = ", ".join(item.properties) or item.type
+                lines.append(f"{env}: {label}: {item.resource} ({what}): {item.message}")
     calls = sum(scan.api_calls.values())
     lines.append(f"live: {sum(len(d['Resources']) for d in scan.documents.values())} resources, {calls} API calls, "
                  f"{scan.wall_time_s:.2f}s with {scan.workers} workers")

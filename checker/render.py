@@ -6,9 +6,10 @@ from typing import Any
 
 from checker.config import Environment
 from checker.errors import InputError
-from checker.intrinsics import NO_VALUE, UNKNOWN, Scope, resolve, sub_variables, truth
+from checker.intrinsics import Scope, resolve, sub_variables, truth
 from checker.load import Template
-from checker.mask import MASK
+from checker.values import NO_VALUE, Maybe, Unknown
+from checker.worlds import ConditionSpace
 
 # Commercial regions in which a template's own Rules section is tried (see RegionsAllowedByTemplateRules).
 REGIONS = (
@@ -50,6 +51,9 @@ def parameter_values(template: Template, env: Environment) -> dict[str, Any]:
         spec = spec if isinstance(spec, dict) else {}
         if name in env.parameters:
             value = env.parameters[name]
+            if isinstance(value, Unknown):
+                values[name] = value
+                continue
             _check_allowed(template, name, spec, value, env)
         elif "Default" in spec:
             value = spec["Default"]
@@ -57,13 +61,6 @@ def parameter_values(template: Template, env: Environment) -> dict[str, Any]:
             continue
         values[name] = _typed(spec, value)
     return values
-
-
-def _masked(template: Template, values: dict[str, Any]) -> dict[str, Any]:
-    """`values` with those of NoEcho parameters replaced by the mask."""
-    declared = template.body.get("Parameters") or {}
-    return {name: MASK if isinstance(declared.get(name), dict) and _no_echo(declared[name]) else value
-            for name, value in values.items()}
 
 
 def _check_allowed(template: Template, name: str, spec: dict, value: Any, env: Environment) -> None:
@@ -122,19 +119,25 @@ def _typed(spec: dict, value: Any) -> Any:
     return value
 
 
-def render(template: Template, env: Environment) -> dict:
-    """The template as deployed in `env`: intrinsics resolved, absent resources removed."""
+class Document(dict):
+    """A rendered template: the document rules see, and the conditions its environment leaves open."""
+
+    space: ConditionSpace | None = None
+
+
+def render(template: Template, env: Environment) -> Document:
+    """The template as deployed in `env`: intrinsics resolved, absent resources removed.
+
+    Rules see real parameter values, NoEcho ones included; `Deployment.SecretParameters` names the NoEcho
+    parameters, whose values every output masks.
+    """
     body = template.body
     resources = body["Resources"]
     mappings, conditions = body.get("Mappings") or {}, body.get("Conditions") or {}
+    declared = body.get("Parameters") or {}
     parameters = parameter_values(template, env)
-    values = {**parameters, **pseudo_parameters(env, env.region)}
-    # Conditions are decided on the real values; the document shows NoEcho values only masked.
-    decider = Scope(values, mappings, conditions, set(resources), env.region)
-    decided = {name: decider.condition(name) for name in conditions}
-    values = {**values, **_masked(template, parameters)}
-    scope = Scope(values, mappings, {name: conditions[name] if value is UNKNOWN else value
-                                     for name, value in decided.items()}, set(resources), env.region)
+    scope = Scope({**parameters, **pseudo_parameters(env, env.region)}, mappings, conditions, set(resources),
+                  env.region, declared)
 
     rendered_resources = {}
     for logical_id, resource in resources.items():
@@ -148,21 +151,29 @@ def render(template: Template, env: Environment) -> dict:
                     rendered[key] = item
         rendered_resources[logical_id] = rendered
 
-    document: dict[str, Any] = {
-        key: body[key] for key in ("AWSTemplateFormatVersion", "Description", "Transform") if key in body
-    }
-    document["Parameters"] = _declarations(body.get("Parameters") or {}, resources)
+    document = Document({key: body[key] for key in ("AWSTemplateFormatVersion", "Description", "Transform")
+                         if key in body})
+    document["Parameters"] = _declarations(declared, resources)
     document["Resources"] = rendered_resources
     document["Outputs"] = _render_outputs(body.get("Outputs") or {}, scope)
-    document["Rules"] = render_rules(body.get("Rules") or {}, scope, decider)
+    document["Rules"] = render_rules(body.get("Rules") or {}, scope)
     document["Deployment"] = {
         "Environment": env.name,
-        "Region": env.region if env.region else {"Ref": "AWS::Region"},
-        "AccountId": env.account_id if env.account_id else {"Ref": "AWS::AccountId"},
-        "Parameters": {name: values.get(name, {"Ref": name}) for name in body.get("Parameters") or {}},
+        "Region": resolve({"Ref": "AWS::Region"}, scope),
+        "AccountId": resolve({"Ref": "AWS::AccountId"}, scope),
+        "Parameters": {name: resolve({"Ref": name}, scope) for name in declared},
+        "SecretParameters": [name for name, spec in declared.items() if isinstance(spec, dict) and _no_echo(spec)],
+        "Conditions": {name: _condition_state(scope, name) for name in conditions},
         "RegionsAllowedByTemplateRules": regions_allowed(template, env, parameters),
     }
+    if any(isinstance(state, Unknown) for state in document["Deployment"]["Conditions"].values()):
+        document.space = ConditionSpace(conditions, scope)
     return document
+
+
+def _condition_state(scope: Scope, name: str) -> bool | Unknown:
+    decided = scope.condition(name)
+    return decided if isinstance(decided, bool) else Unknown([scope.condition_origin(name)], "boolean")
 
 
 def _render_outputs(outputs: dict, scope: Scope) -> dict:
@@ -175,8 +186,7 @@ def _render_outputs(outputs: dict, scope: Scope) -> dict:
 
 
 def _declarations(parameters: dict, resources: dict) -> dict:
-    """Parameter declarations as written, each with `UsedBy` (the resource properties that reference it);
-    a NoEcho parameter's Default is masked."""
+    """Parameter declarations as written, each with `UsedBy` (the resource properties that reference it)."""
     usage: dict[str, list[dict]] = {name: [] for name in parameters}
     for logical_id, resource in resources.items():
         for key, value in (resource.get("Properties") or {}).items():
@@ -187,8 +197,7 @@ def _declarations(parameters: dict, resources: dict) -> dict:
         if not isinstance(spec, dict):
             declarations[name] = spec
             continue
-        masked = {"Default": MASK} if "Default" in spec and _no_echo(spec) else {}
-        declarations[name] = {**spec, **masked, "UsedBy": usage[name]}
+        declarations[name] = {**spec, "UsedBy": usage[name]}
     return declarations
 
 
@@ -212,58 +221,55 @@ def _no_echo(spec: dict) -> bool:
     return str(spec.get("NoEcho", "")).lower() == "true"
 
 
-def render_rules(rules: dict, scope: Scope, decider: Scope | None = None) -> dict:
-    """The Rules section with each condition and assertion resolved.
-
-    `decider`, when given, holds real (unmasked) values: a decided outcome comes from it, while an
-    undecided expression is shown as rendered with `scope`, so no secret reaches the document.
-    """
-    def outcome(value: Any) -> Any:
-        decided = resolve(value, decider) if decider is not None else None
-        return decided if isinstance(decided, bool) else resolve(value, scope)
-
+def render_rules(rules: dict, scope: Scope) -> dict:
+    """The Rules section with each condition and assertion resolved."""
     rendered = {}
     for name, rule in rules.items():
         if not isinstance(rule, dict):
             continue
         assertions = rule["Assertions"] if isinstance(rule.get("Assertions"), list) else []
         entry: dict[str, Any] = {"Assertions": [
-            {**a, "Assert": outcome(a.get("Assert"))} if isinstance(a, dict) else a for a in assertions
+            {**a, "Assert": resolve(a.get("Assert"), scope)} if isinstance(a, dict) else a for a in assertions
         ]}
         if "RuleCondition" in rule:
-            entry["RuleCondition"] = outcome(rule["RuleCondition"])
+            entry["RuleCondition"] = resolve(rule["RuleCondition"], scope)
         rendered[name] = entry
     return rendered
 
 
-def rules_accept(rendered_rules: dict) -> bool | None:
-    """Whether a rendered Rules section lets the deployment proceed (UNKNOWN: cannot tell)."""
-    undecided = False
+def rules_accept(rendered_rules: dict) -> bool | Unknown:
+    """Whether a rendered Rules section lets the deployment proceed (an Unknown: cannot tell, and why)."""
+    verdicts: list[bool | Unknown] = []
     for rule in rendered_rules.values():
         applies = truth(rule["RuleCondition"]) if "RuleCondition" in rule else True
         if applies is False:
             continue
         for assertion in rule["Assertions"]:
-            holds = truth(assertion.get("Assert")) if isinstance(assertion, dict) else UNKNOWN
+            holds = truth(assertion.get("Assert")) if isinstance(assertion, dict) else truth(assertion)
             if holds is False and applies is True:
                 return False
-            undecided = undecided or holds is not True
-    return UNKNOWN if undecided else True
+            if holds is not True:
+                verdicts.append(holds if isinstance(holds, Unknown) else applies)
+    undecided = [v for v in verdicts if isinstance(v, Unknown)]
+    return Unknown(frozenset().union(*(u.origins for u in undecided)), "boolean") if undecided else True
 
 
-def regions_allowed(template: Template, env: Environment, values: dict[str, Any]) -> list[str]:
+def regions_allowed(template: Template, env: Environment, values: dict[str, Any]) -> list[Any]:
     """Regions in which the template's own Rules section accepts this environment's parameter `values`.
 
-    Undecidable Rules count as not accepting: the list only holds regions the template provably admits.
+    A region whose acceptance rests on something unknown is listed as `Maybe`.
     """
     body = template.body
     rules = body.get("Rules") or {}
     if not rules:
         return list(REGIONS)
-    allowed = []
+    allowed: list[Any] = []
     for region in REGIONS:
         scope = Scope({**values, **pseudo_parameters(env, region)}, body.get("Mappings") or {},
-                      body.get("Conditions") or {}, set(body["Resources"]), region)
-        if rules_accept(render_rules(rules, scope)) is True:
+                      body.get("Conditions") or {}, set(body["Resources"]), region, body.get("Parameters"))
+        accepted = rules_accept(render_rules(rules, scope))
+        if accepted is True:
             allowed.append(region)
+        elif isinstance(accepted, Unknown):
+            allowed.append(Maybe(region, accepted.origins))
     return allowed

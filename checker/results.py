@@ -30,10 +30,13 @@ class Result:
     message: str
     evidence: Any
     physical_id: str | None = None  # live results: the deployed resource's physical id
+    # Which assertions (numbered from 1; 0 for the rule's `when`) decide a FAIL or an ERROR.
+    decided_by: tuple[int, ...] | None = ()
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data; `physical_id` appears on live results only."""
         data = dict(vars(self))  # shallow: evidence is already JSON-ready data
+        data["decided_by"] = list(self.decided_by or ())
         if self.source != "live":
             del data["physical_id"]
         return data

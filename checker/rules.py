@@ -24,7 +24,8 @@ PARAMETER_TYPE = "Parameter"  # the resource_type of a parameter's result
 
 _REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")
 _OPTIONAL = ("when", "environments", "params", "rationale", "compliance")
-_CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject", "parameters", "expect"}
+_CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject", "parameters", "expect",
+              "decided_by"}
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 _TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
 
@@ -45,6 +46,7 @@ class RuleCase:
     template: dict | None = None
     subject: str | None = None
     parameters: dict = field(default_factory=dict)
+    decided_by: tuple[int, ...] | None = None  # FAIL or ERROR: the assertions (numbered from 1, 0: when) deciding it
 
 
 @dataclass(frozen=True)
@@ -119,7 +121,11 @@ def _load_files(files: list[Path]) -> list[Rule]:
 
 def load_rule_file(path: Path) -> list[Rule]:
     source = str(path)
-    data = parse(read_text(path), source)  # the template loader: test cases may use !Ref and friends
+    return rules_from(parse(read_text(path), source), source)  # the template loader: cases may use !Ref
+
+
+def rules_from(data: Any, source: str) -> list[Rule]:
+    """The rules of a parsed rule file, validated."""
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or set(data) - {"rules"}:
         raise InputError(source, "a rule file holds one key, 'rules', a list of rules")
     return [_rule(entry, index, source) for index, entry in enumerate(data["rules"])]
@@ -239,10 +245,17 @@ def _case(item: Any, fail: Any) -> RuleCase:
         raise fail(f"test case {name!r}: give either a resource or a template")
     if not isinstance(item.get("resource", item.get("template")), dict):
         raise fail(f"test case {name!r}: the resource or template must be a mapping")
+    decided_by = item.get("decided_by")
+    if decided_by is not None:
+        if item["expect"] not in ("FAIL", "ERROR") or not isinstance(decided_by, list) or not decided_by \
+                or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in decided_by):
+            raise fail(f"test case {name!r}: decided_by lists the numbers of the assertions (from 1; 0 for when) "
+                       "that decide a FAIL or ERROR")
     return RuleCase(
         name=name, expect=item["expect"], environment=str(item.get("environment", "prod")),
         region=item.get("region"), resource=item.get("resource"), template=item.get("template"),
         subject=item.get("subject"), parameters=dict(item.get("parameters") or {}),
+        decided_by=tuple(decided_by) if decided_by is not None else None,
     )
 
 

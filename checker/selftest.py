@@ -23,10 +23,19 @@ class CaseOutcome:
     expected: str
     actual: str
     message: str
+    expected_by: tuple[int, ...] | None = None  # the assertions the case says decide it
+    decided_by: tuple[int, ...] = ()
 
     @property
     def ok(self) -> bool:
-        return self.expected == self.actual
+        return self.expected == self.actual and self.expected_by in (None, self.decided_by)
+
+    def describe(self) -> str:
+        """What went wrong, for a failed case."""
+        if self.expected == self.actual:
+            return (f"expected {self.expected} decided by assertion(s) {list(self.expected_by or ())}, "
+                    f"got {list(self.decided_by)}: {self.message}")
+        return f"expected {self.expected}, got {self.actual}: {self.message}"
 
 
 def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
@@ -49,7 +58,9 @@ def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
     if len(chosen) != 1:
         return CaseOutcome(rule.id, case.name, case.expect, "AMBIGUOUS",
                            f"{len(chosen)} results; name the resource to check with 'subject'")
-    return CaseOutcome(rule.id, case.name, case.expect, chosen[0].status, chosen[0].message)
+    implied = (1,) if case.decided_by is None and case.expect == FAIL and len(rule.assertions) == 1 else None
+    return CaseOutcome(rule.id, case.name, case.expect, chosen[0].status, chosen[0].message,
+                       case.decided_by or implied, tuple(chosen[0].decided_by or ()))
 
 
 def coverage_problems(rule: Rule) -> list[str]:

@@ -192,7 +192,7 @@ def test_resources_as_a_list_in_a_directory_is_an_error_not_skipped(capsys):
 # --- JSON report ----------------------------------------------------------------------------------------
 
 RESULT_KEYS = {"rule_id", "control", "severity", "status", "environment", "source", "resource", "resource_type",
-               "file", "line", "message", "evidence"}
+               "file", "line", "message", "evidence", "decided_by"}
 
 
 def test_json_report_has_tool_summary_and_results():
@@ -205,7 +205,7 @@ def test_json_result_has_exactly_the_documented_keys():
     _, payload = report(write("t/bad.yaml", UNVERSIONED))
     [result] = payload["results"]
     assert set(result) == RESULT_KEYS
-    assert {key: result[key] for key in RESULT_KEYS - {"evidence"}} == {
+    assert {key: result[key] for key in RESULT_KEYS - {"evidence"}} == {"decided_by": [1],
         "rule_id": "T-S3-VERSIONING-001", "control": "replication", "severity": "medium", "status": "FAIL",
         "environment": "default", "source": "template", "resource": "Logs", "resource_type": "AWS::S3::Bucket",
         "file": "t/bad.yaml", "line": 2, "message": "versioning must be enabled"}

@@ -1,6 +1,7 @@
 """Robustness: every public template in the shared corpus scans to results or a one-line error."""
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ from checker.load import load_template
 from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import discover, scan_template
 from tests.conftest import CORPUS
+from tests.corpus_verdicts import SNAPSHOT, verdict_lines
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
 
@@ -37,3 +39,25 @@ def test_whole_corpus_from_the_command_line_has_no_traceback(tmp_path):
     assert completed.returncode == 2  # the corpus holds a template whose Resources is a list
     assert "Traceback" not in completed.stdout + completed.stderr
     assert "Resources must be a mapping of logical ids, not a list" in completed.stderr
+
+
+def test_corpus_verdicts_match_the_reviewed_snapshot():
+    """A change of verdict on real-world templates is a reviewed diff: `python -m tests.corpus_verdicts`."""
+    expected = SNAPSHOT.read_text(encoding="utf-8").splitlines()
+    actual = verdict_lines()
+    changed = sorted(set(expected) ^ set(actual))
+    assert not changed, "verdicts changed (- snapshot, + now):\n" + "\n".join(
+        ("- " if line in expected else "+ ") + line for line in changed[:40])
+
+
+def test_corpus_reports_hold_only_plain_data():
+    """What is only known at deployment reaches reports in its intrinsic form, never as a Python object."""
+    from checker.report import FORMATS, renderer
+    from checker.report.payload import build_payload
+    from checker.scan import scan
+
+    report = scan([CORPUS], RULES, ENVIRONMENTS)
+    payload = build_payload(report, RULES, ENVIRONMENTS)
+    text = json.dumps(payload)  # no default=: anything but plain data raises here
+    assert "object at 0x" not in text
+    assert all("object at 0x" not in renderer(name)(payload) for name in FORMATS)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.functions import pattern_accepts, regex_match, resolve_in, schedule_days, unresolved_part
+from checker.expressions import Context, Expression
+from checker.functions import pattern_accepts, regex_match, schedule_days
+from checker.values import Origin, Reference, Unknown
 
 # --- schedule_days -------------------------------------------------------------------------------------
 
@@ -136,7 +138,7 @@ def test_regex_match_with_an_invalid_pattern_raises_a_value_error():
         regex_match("(", "abc")
 
 
-# --- resolve_in ----------------------------------------------------------------------------------------
+# --- resolve ------------------------------------------------------------------------------------------
 
 KEY = {"Type": "AWS::KMS::Key", "LogicalId": "Key"}
 LIVE_KEY = {"Type": "AWS::KMS::Key", "LogicalId": "LiveKey", "PhysicalId": "1234abcd-12ab",
@@ -144,69 +146,28 @@ LIVE_KEY = {"Type": "AWS::KMS::Key", "LogicalId": "LiveKey", "PhysicalId": "1234
 DOCUMENT = {"Resources": {"Key": KEY, "LiveKey": LIVE_KEY}}
 
 
+def resolved(value, document=DOCUMENT):
+    return Expression("resolve(@)").search(value, Context(document, {}))
+
+
 @pytest.mark.parametrize(("value", "resource"), [
-    ({"Ref": "Key"}, KEY),
-    ({"Fn::GetAtt": ["Key", "Arn"]}, KEY),
+    (Reference("Key"), KEY),
+    (Reference("Key", "Arn"), KEY),
     ("Key", KEY),
     ("1234abcd-12ab", LIVE_KEY),
     ("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab", LIVE_KEY),
 ])
 def test_resolve_finds_the_resource_a_value_denotes(value, resource):
-    assert resolve_in(DOCUMENT, value) == resource
+    assert resolved(value) == resource
 
 
 @pytest.mark.parametrize("value", [
-    {"Ref": "OtherKey"}, {"Fn::GetAtt": ["OtherKey", "Arn"]}, "alias/aws/s3", None, 7, {"Fn::ImportValue": "Key"},
+    Reference("OtherKey"), "alias/aws/s3", None, 7,
+    Unknown([Origin("import", "Key")], "string"), Unknown([Origin("parameter", "KeyArn")], "string"),
 ])
-def test_resolve_of_something_not_in_the_document_is_none(value):
-    assert resolve_in(DOCUMENT, value) is None
+def test_resolve_of_something_not_in_the_document_is_null(value):
+    assert resolved(value) is None
 
 
-def test_resolve_in_a_document_without_resources_is_none():
-    assert resolve_in({}, "Key") is None
-
-
-# --- unresolved_part -----------------------------------------------------------------------------------
-
-RESOURCE_IDS = {"Key", "Bucket"}
-
-
-@pytest.mark.parametrize("value", [
-    {"Ref": "Key"},
-    {"Fn::GetAtt": ["Key", "Arn"]},
-    {"Fn::Sub": "arn:aws:s3:::${Bucket}/*"},
-    {"Fn::Sub": "${Key.Arn}"},
-    {"Fn::Sub": ["${Target}", {"Target": {"Fn::GetAtt": ["Key", "Arn"]}}]},
-    {"Fn::Sub": "${!NotAVariable}"},
-    {"KMSMasterKeyID": {"Ref": "Key"}, "SSEAlgorithm": "aws:kms"},
-    ["aws:kms", {"Ref": "Key"}],
-    "aws:kms",
-    None,
-])
-def test_references_to_resources_of_the_document_are_not_unresolved(value):
-    assert unresolved_part(value, RESOURCE_IDS) is None
-
-
-@pytest.mark.parametrize(("value", "description"), [
-    ({"Ref": "KmsKeyArn"}, "KmsKeyArn has no value"),
-    ({"Fn::GetAtt": ["Elsewhere", "Arn"]}, "Fn::GetAtt of unknown resource 'Elsewhere'"),
-    ({"Fn::ImportValue": "shared-key-arn"}, "Fn::ImportValue is only known at deployment"),
-    ({"Fn::If": ["UseCmk", {"Ref": "Key"}, "alias/aws/s3"]}, "condition 'UseCmk' cannot be decided"),
-    ({"Fn::Sub": "arn:aws:kms:${KeyRegion}:key/x"}, "${KeyRegion} has no value"),
-    ({"Fn::Sub": ["${A}", {"A": {"Ref": "KmsKeyArn"}}]}, "KmsKeyArn has no value"),
-    ({"Fn::Join": ["", ["arn:", {"Ref": "KmsKeyArn"}]]}, "KmsKeyArn has no value"),
-    ({"Encryption": [{"Key": {"Ref": "KmsKeyArn"}}]}, "KmsKeyArn has no value"),
-])
-def test_values_unknown_before_deployment_are_unresolved(value, description):
-    assert unresolved_part(value, RESOURCE_IDS) == description
-
-
-@pytest.mark.parametrize(("value", "description"), [
-    ({"Fn::Sub": ["x"]}, "Fn::Sub is only known at deployment"),
-    ({"Fn::Sub": []}, "Fn::Sub is only known at deployment"),
-    ({"Fn::Sub": None}, "Fn::Sub is only known at deployment"),
-    ({"Fn::Sub": ["${A}", "A"]}, "Fn::Sub is only known at deployment"),
-    ({"Fn::If": []}, "condition [] cannot be decided"),
-])
-def test_malformed_intrinsics_are_unresolved_not_raised(value, description):
-    assert unresolved_part(value, RESOURCE_IDS) == description
+def test_resolve_in_a_document_without_resources_is_null():
+    assert resolved("Key", {}) is None

@@ -66,3 +66,15 @@ def test_payment_stack_passes_cfn_lint():
     completed = subprocess.run(["cfn-lint", str(PAYMENT)], capture_output=True, text=True)
     errors = [line for line in completed.stdout.splitlines() if line.startswith("E")]
     assert completed.returncode & 2 == 0 and errors == [], completed.stdout
+
+
+def test_payment_stack_named_by_account_id_passes_the_prod_gate_without_an_account_id(tmp_path, monkeypatch):
+    """Bucket names made unique with ${AWS::AccountId}, the usual way, need no --account-id to be judged."""
+    from checker.cli import main
+
+    variant = tmp_path / "payment-stack.yaml"
+    variant.write_text(PAYMENT.read_text(encoding="utf-8").replace(
+        "-transaction-logs-${EnvironmentSuffix}", "-transaction-logs-${AWS::AccountId}"), encoding="utf-8")
+    assert "transaction-logs-${AWS::AccountId}" in variant.read_text(encoding="utf-8")
+    monkeypatch.chdir(ROOT)
+    assert main(["gate", "--template", str(variant), "--env", "prod", "-q"]) == 0

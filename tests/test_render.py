@@ -9,6 +9,7 @@ from checker.config import Environment
 from checker.errors import InputError
 from checker.load import Template, parse
 from checker.render import REGIONS, render
+from checker.values import Choice, Maybe, Reference, Text, Unknown, display
 
 ABSENT = object()
 
@@ -23,6 +24,16 @@ def rendered(value: str, head: str = "", **env) -> object:
     """The rendered value of `Value: <value>` in the properties of the only resource, R."""
     text = f"{head}\nResources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      Value: {value}\n"
     return render_text(text, **env)["Resources"]["R"]["Properties"].get("Value", ABSENT)
+
+
+def shown(value: str, head: str = "", **env) -> object:
+    """How reports show the rendered value: what is only known at deployment in its intrinsic form."""
+    return display(rendered(value, head, **env))
+
+
+def origins(value: object) -> set[tuple[str, str]]:
+    assert isinstance(value, (Unknown, Text, Maybe)), value
+    return {(o.kind, o.name) for o in value.origins}
 
 
 PARAMETERS = """
@@ -46,8 +57,9 @@ def test_ref_to_a_parameter_with_a_default_is_the_default():
     assert rendered("!Ref Env", PARAMETERS) == "dev"
 
 
-def test_ref_to_a_parameter_without_value_stays_a_ref():
-    assert rendered("!Ref Name", PARAMETERS) == {"Ref": "Name"}
+def test_ref_to_a_parameter_without_value_is_an_unknown_string_from_that_parameter():
+    value = rendered("!Ref Name", PARAMETERS)
+    assert (origins(value), value.type, display(value)) == ({("parameter", "Name")}, "string", {"Ref": "Name"})
 
 
 @pytest.mark.parametrize(("value", "parameters", "expected"), [
@@ -70,7 +82,7 @@ def test_list_parameter_becomes_a_list(value, expected):
 
 def test_deployment_lists_every_declared_parameter_with_its_value():
     document = render_text(PARAMETERS + "Resources: {}\n", parameters={"Env": "prod"})
-    assert document["Deployment"]["Parameters"] == {
+    assert display(document["Deployment"]["Parameters"]) == {
         "Env": "prod", "Name": {"Ref": "Name"}, "Days": 7, "Ratio": 0.5,
         "Zones": ["a", "b", "c"], "Subnets": ["subnet-1", "subnet-2"]}
 
@@ -127,14 +139,14 @@ Conditions:
 """
 
 
-def test_noecho_value_is_masked_in_deployment_parameters():
+def test_noecho_parameters_are_named_so_that_outputs_mask_their_values():
     document = render_text(SECRET + "Resources: {}\n", parameters={"Password": "hunter2hunter2"})
-    assert document["Deployment"]["Parameters"] == {"Password": "****"}
+    assert document["Deployment"]["SecretParameters"] == ["Password"]
 
 
 @pytest.mark.parametrize("value", ["!Ref Password", "!Sub '${Password}'", "!Join ['', [!Ref Password]]"])
-def test_noecho_value_is_masked_wherever_ref_substitutes_it(value):
-    assert rendered(value, SECRET, parameters={"Password": "hunter2hunter2"}) == "****"
+def test_rules_see_the_real_noecho_value_wherever_ref_substitutes_it(value):
+    assert rendered(value, SECRET, parameters={"Password": "hunter2hunter2"}) == "hunter2hunter2"
 
 
 @pytest.mark.parametrize(("password", "expected"), [("", "no password"), ("hunter2hunter2", "password set")])
@@ -143,10 +155,32 @@ def test_conditions_are_decided_on_the_real_noecho_value(password, expected):
     assert rendered(value, SECRET, parameters={"Password": password}) == expected
 
 
-def test_noecho_default_is_masked_in_the_parameter_declarations():
-    text = "Parameters:\n  Password: {Type: String, NoEcho: true, Default: hunter2hunter2}\nResources: {}\n"
-    assert render_text(text)["Parameters"]["Password"] == {"Type": "String", "NoEcho": True, "Default": "****",
-                                                           "UsedBy": []}
+def test_ssm_parameter_type_is_unknown_whatever_its_default():
+    head = "Parameters:\n  Ami: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /base/ami}\n"
+    value = rendered("!Ref Ami", head)
+    assert origins(value) == {("ssm-parameter", "Ami")}
+    assert "SSM parameter /base/ami" in next(iter(value.origins)).describe()
+
+
+@pytest.mark.parametrize("value", ["'{{resolve:ssm:/app/days}}'", "'{{resolve:secretsmanager:db:SecretString:pw}}'"])
+def test_dynamic_reference_is_unknown_not_literal_text(value):
+    assert {kind for kind, _ in origins(rendered(value))} == {"dynamic-reference"}
+
+
+@pytest.mark.parametrize("value", [
+    "!Sub '{{resolve:secretsmanager:${Secret}::password}}'",
+    "!Join ['', ['{{resolve:secretsmanager:', !Ref Secret, ':SecretString:password}}']]",
+])
+def test_dynamic_reference_built_around_a_resource_is_unknown(value):
+    head = "Resources:\n  Secret: {Type: AWS::SecretsManager::Secret}\n"
+    text = head + f"  R:\n    Type: AWS::RDS::DBInstance\n    Properties:\n      Value: {value}\n"
+    found = render_text(text)["Resources"]["R"]["Properties"]["Value"]
+    assert [(o.kind, o.detail) for o in found.origins] == [("dynamic-reference", "secretsmanager")]
+
+
+def test_text_with_a_dynamic_reference_keeps_its_literal_pieces():
+    value = rendered("'mysql://app:{{resolve:ssm-secure:pw}}@db:3306'")
+    assert isinstance(value, Text) and (value.parts[0], value.parts[-1]) == ("mysql://app:", "@db:3306")
 
 
 def test_parameter_declaration_lists_the_properties_that_use_it():
@@ -178,7 +212,7 @@ Resources: {}
     assert document["Rules"]["LongPassword"]["Assertions"][0]["Assert"] is expected
 
 
-def test_undecided_template_rule_shows_no_noecho_value():
+def test_undecided_template_rule_is_unknown_for_the_parameter_without_value():
     text = """Parameters:
   Password: {Type: String, NoEcho: true}
   Unknown: {Type: String}
@@ -189,7 +223,7 @@ Rules:
 Resources: {}
 """
     document = render_text(text, parameters={"Password": "hunter2hunter2"})
-    assert document["Rules"]["Mixed"]["Assertions"][0]["Assert"] == {"Fn::Equals": ["****", {"Ref": "Unknown"}]}
+    assert origins(document["Rules"]["Mixed"]["Assertions"][0]["Assert"]) == {("parameter", "Unknown")}
 
 
 # --- pseudo parameters -----------------------------------------------------------------------------------
@@ -211,14 +245,16 @@ def test_account_id_is_substituted_when_known():
     assert document["Deployment"]["AccountId"] == "123456789012"
 
 
-def test_unknown_account_id_stays_a_ref():
+def test_unknown_account_id_is_an_unknown_that_says_how_to_give_it():
     document = render_text("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties: {A: !Ref AWS::AccountId}\n")
-    assert document["Resources"]["R"]["Properties"] == {"A": {"Ref": "AWS::AccountId"}}
-    assert document["Deployment"]["AccountId"] == {"Ref": "AWS::AccountId"}
+    value = document["Resources"]["R"]["Properties"]["A"]
+    assert display(document["Resources"]["R"]["Properties"]) == {"A": {"Ref": "AWS::AccountId"}}
+    assert "--account-id" in next(iter(value.origins)).describe()
+    assert display(document["Deployment"]["AccountId"]) == {"Ref": "AWS::AccountId"}
 
 
-def test_unknown_region_stays_a_ref():
-    assert rendered("!Ref AWS::Region", region=None) == {"Ref": "AWS::Region"}
+def test_unknown_region_is_an_unknown_pseudo_parameter():
+    assert origins(rendered("!Ref AWS::Region", region=None)) == {("pseudo", "AWS::Region")}
 
 
 def test_novalue_removes_the_key():
@@ -247,8 +283,13 @@ def test_find_in_map_default_value_is_used_for_a_missing_key():
     assert rendered("!FindInMap [Retention, qa, Days, {DefaultValue: 7}]", MAPPINGS) == 7
 
 
-def test_find_in_map_of_a_missing_key_stays_a_find_in_map():
-    assert rendered("!FindInMap [Retention, qa, Days]", MAPPINGS) == {"Fn::FindInMap": ["Retention", "qa", "Days"]}
+def test_find_in_map_of_a_missing_key_is_unknown_in_its_form():
+    assert shown("!FindInMap [Retention, qa, Days]", MAPPINGS) == {"Fn::FindInMap": ["Retention", "qa", "Days"]}
+
+
+def test_find_in_map_on_a_parameter_without_value_blames_the_parameter():
+    head = MAPPINGS.replace("Env: {Type: String, Default: prod}", "Env: {Type: String}")
+    assert origins(rendered("!FindInMap [Retention, !Ref Env, Days]", head)) == {("parameter", "Env")}
 
 
 CONDITIONS = """
@@ -278,10 +319,27 @@ def test_fn_if_takes_the_branch_its_condition_decides(condition, expected):
     assert rendered(f"!If [{condition}, then, else]", CONDITIONS) == expected
 
 
-@pytest.mark.parametrize("condition", ["Undecidable", "NotUndecidable", "NoSuchCondition"])
-def test_fn_if_on_an_undecidable_condition_keeps_both_rendered_branches(condition):
-    assert rendered(f"!If [{condition}, !Ref Env, !Ref AWS::Region]", CONDITIONS) == {
-        "Fn::If": [condition, "prod", "us-east-1"]}
+@pytest.mark.parametrize("condition", ["Undecidable", "NotUndecidable"])
+def test_fn_if_on_an_undecidable_condition_is_a_choice_between_both_rendered_branches(condition):
+    value = rendered(f"!If [{condition}, !Ref Env, !Ref AWS::Region]", CONDITIONS)
+    assert isinstance(value, Choice) and (value.condition, value.then, value.otherwise) == (
+        condition, "prod", "us-east-1")
+    assert "parameter Unknown has no value" in value.origin.describe()
+
+
+def test_fn_if_on_an_undeclared_condition_is_unknown():
+    assert shown("!If [NoSuchCondition, a, b]", CONDITIONS) == {"Fn::If": ["NoSuchCondition", "a", "b"]}
+
+
+def test_choice_inside_a_sub_is_lifted_to_a_choice_of_strings():
+    value = rendered("!Sub ['${X}-logs', {X: !If [Undecidable, a, b]}]", CONDITIONS)
+    assert isinstance(value, Choice) and (value.then, value.otherwise) == ("a-logs", "b-logs")
+
+
+def test_deployment_lists_each_condition_decided_or_unknown():
+    conditions = render_text(CONDITIONS + "Resources: {}\n")["Deployment"]["Conditions"]
+    assert (conditions["IsProd"], conditions["IsDev"]) == (True, False)
+    assert origins(conditions["Undecidable"]) == {("condition", "Undecidable")}
 
 
 def test_resource_whose_condition_is_false_is_absent():
@@ -312,14 +370,21 @@ def test_sub_with_every_variable_known_is_a_string(value, expected):
     assert rendered(value, CONDITIONS, account_id="123456789012") == expected
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("!Sub 'arn:${AWS::Partition}:s3:::${R}/*'", {"Fn::Sub": "arn:aws:s3:::${R}/*"}),
-    ("!Sub '${R.Arn}/${Env}'", {"Fn::Sub": "${R.Arn}/prod"}),
-    ("!Sub '${Unknown}-${Env}-${!Literal}'", {"Fn::Sub": "${Unknown}-prod-${!Literal}"}),
-    ("!Sub ['${A}-${B}', {A: !Ref Env, B: !Ref Unknown}]", {"Fn::Sub": ["prod-${B}", {"B": {"Ref": "Unknown"}}]}),
+@pytest.mark.parametrize(("value", "parts"), [
+    ("!Sub 'arn:${AWS::Partition}:s3:::${R}/*'", ("arn:aws:s3:::", Reference("R"), "/*")),
+    ("!Sub '${R.Arn}/${Env}'", (Reference("R", "Arn"), "/prod")),
+    ("!Sub ['${A}-${B}-${!Literal}', {A: !Ref Env, B: !GetAtt R.Arn}]", ("prod-", Reference("R", "Arn"),
+                                                                            "-${Literal}")),
 ])
-def test_sub_keeps_what_is_only_known_at_deployment(value, expected):
-    assert rendered(value, CONDITIONS) == expected
+def test_sub_keeps_known_literal_pieces_and_references(value, parts):
+    found = rendered(value, CONDITIONS)
+    assert isinstance(found, Text) and found.parts == parts
+
+
+def test_sub_with_a_parameter_without_value_keeps_that_piece_unknown():
+    found = rendered("!Sub '${Unknown}-${Env}'", CONDITIONS)
+    assert isinstance(found, Text) and found.parts[1:] == ("-prod",)
+    assert origins(found) == {("parameter", "Unknown")}
 
 
 # --- other functions ------------------------------------------------------------------------------------
@@ -329,8 +394,6 @@ def test_sub_keeps_what_is_only_known_at_deployment(value, expected):
     ("!Select [1, [a, b, c]]", "b"),
     ("!Select ['0', !Split [',', 'x,y']]", "x"),
     ("!Split [',', 'a,b,,c']", ["a", "b", "", "c"]),
-    ("!GetAZs ''", ["us-east-1a", "us-east-1b", "us-east-1c"]),
-    ("!GetAZs eu-west-1", ["eu-west-1a", "eu-west-1b", "eu-west-1c"]),
     ("!Base64 hello", "aGVsbG8="),
     ("!Cidr [10.0.0.0/16, 3, 8]", ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]),
     ("{'Fn::Length': [a, b, c]}", 3),
@@ -341,14 +404,33 @@ def test_function_with_known_arguments_is_computed(value, expected):
 
 
 @pytest.mark.parametrize(("value", "expected"), [
-    ("!GetAtt R.Arn", {"Fn::GetAtt": ["R", "Arn"]}),
-    ("!GetAtt [R, !Ref AWS::Region]", {"Fn::GetAtt": ["R", "us-east-1"]}),
-    ("!ImportValue {'Fn::Sub': '${AWS::Region}-vpc'}", {"Fn::ImportValue": "us-east-1-vpc"}),
-    ("!Join ['', ['arn:', !GetAtt R.Arn]]", {"Fn::Join": ["", ["arn:", {"Fn::GetAtt": ["R", "Arn"]}]]}),
-    ("{'Fn::Length': !Ref Subnets}", {"Fn::Length": {"Ref": "Subnets"}}),
+    ("!GetAtt R.Arn", Reference("R", "Arn")),
+    ("!GetAtt [R, !Ref AWS::Region]", Reference("R", "us-east-1")),
+    ("!Ref R", Reference("R")),
 ])
-def test_deploy_time_values_keep_their_intrinsic_form_with_arguments_resolved(value, expected):
-    assert rendered(value, "Parameters:\n  Subnets: {Type: CommaDelimitedList}\n") == expected
+def test_reference_to_a_resource_of_the_template_is_a_reference(value, expected):
+    assert rendered(value) == expected
+
+
+@pytest.mark.parametrize(("value", "kind", "expected"), [
+    ("!ImportValue {'Fn::Sub': '${AWS::Region}-vpc'}", "import",
+     {"Fn::ImportValue": {"Fn::Sub": "${AWS::Region}-vpc"}}),
+    ("{'Fn::Length': !Ref Subnets}", "parameter", {"Fn::Length": {"Ref": "Subnets"}}),
+    ("!GetAZs ''", "zones", {"Fn::GetAZs": ""}),
+])
+def test_deploy_time_values_are_unknown_and_shown_in_their_intrinsic_form(value, kind, expected):
+    found = rendered(value, "Parameters:\n  Subnets: {Type: CommaDelimitedList}\n")
+    assert ({o.kind for o in found.origins}, display(found)) == ({kind}, expected)
+
+
+def test_zone_selected_from_get_azs_starts_with_the_region():
+    found = rendered("!Select [0, !GetAZs '']", region="eu-west-1")
+    assert isinstance(found, Text) and found.parts[0] == "eu-west-1"
+
+
+def test_join_around_a_reference_keeps_the_literal_pieces():
+    found = rendered("!Join ['', ['arn:', !GetAtt R.Arn]]")
+    assert isinstance(found, Text) and found.parts == ("arn:", Reference("R", "Arn"))
 
 
 @pytest.mark.parametrize(("value", "expected"), [
@@ -362,13 +444,18 @@ def test_deploy_time_values_keep_their_intrinsic_form_with_arguments_resolved(va
     ("{'Fn::Foo': [1, !Ref AWS::Region]}", {"Fn::Foo": [1, "us-east-1"]}),
     ("!Sub [a]", {"Fn::Sub": ["a"]}),
 ])
-def test_malformed_function_is_kept_not_raised(value, expected):
-    assert rendered(value) == expected
+def test_malformed_function_is_unknown_not_raised(value, expected):
+    found = rendered(value)
+    if isinstance(found, Unknown):
+        assert {o.kind for o in found.origins} == {"template"}
+        assert display(found) == expected
+    else:
+        assert found == expected  # not a function CloudFormation knows: plain data
 
 
-def test_cidr_count_beyond_the_cloudformation_limit_is_kept_not_computed():
+def test_cidr_count_beyond_the_cloudformation_limit_is_unknown_not_computed():
     started = time.perf_counter()
-    assert rendered("!Cidr ['::/0', 100000000, 1]") == {"Fn::Cidr": ["::/0", 100000000, 1]}
+    assert shown("!Cidr ['::/0', 100000000, 1]") == {"Fn::Cidr": ["::/0", 100000000, 1]}
     assert time.perf_counter() - started < 1.0
 
 
@@ -410,11 +497,12 @@ def test_every_region_is_allowed_by_a_template_without_rules():
     assert render_text("Resources: {}\n")["Deployment"]["RegionsAllowedByTemplateRules"] == list(REGIONS)
 
 
-def test_no_region_is_allowed_when_the_rules_depend_on_an_unresolved_parameter():
+def test_every_region_is_doubtful_when_the_rules_depend_on_an_unresolved_parameter():
     document = render_text(REGION_RULE)
-    assert document["Deployment"]["RegionsAllowedByTemplateRules"] == []
-    assert document["Rules"]["RightRegion"]["Assertions"][0]["Assert"] == {
-        "Fn::Equals": ["us-east-1", {"Fn::FindInMap": ["Home", {"Ref": "Env"}, "Region"]}]}
+    allowed = document["Deployment"]["RegionsAllowedByTemplateRules"]
+    assert [region.value for region in allowed] == list(REGIONS)  # each is a Maybe: the rules cannot tell
+    assert origins(allowed[0]) == {("parameter", "Env")}
+    assert origins(document["Rules"]["RightRegion"]["Assertions"][0]["Assert"]) == {("parameter", "Env")}
 
 
 def test_regions_allowed_are_decided_on_the_real_noecho_value():
@@ -445,5 +533,6 @@ def test_document_keeps_declarations_and_adds_logical_ids_and_deployment_facts()
         "Outputs": {},
         "Rules": {},
         "Deployment": {"Environment": "staging", "Region": "us-east-2", "AccountId": "123456789012",
-                       "Parameters": {"Env": "prod"}, "RegionsAllowedByTemplateRules": list(REGIONS)},
+                       "Parameters": {"Env": "prod"}, "SecretParameters": [], "Conditions": {},
+                       "RegionsAllowedByTemplateRules": list(REGIONS)},
     }

@@ -27,7 +27,7 @@ STACK = "tests/data/reports/stack.yaml"  # as scanned from the repository root
 HOSTILE = "<script>document.title='PWNED'</script>"
 SECRETS = ("noecho-6f1e-never-printed", "NoEchoPassw0rd-never-printed")
 RESULT_FIELDS = {"rule_id", "control", "severity", "status", "environment", "source", "resource", "resource_type",
-                 "file", "line", "message", "evidence"}
+                 "file", "line", "message", "evidence", "decided_by"}
 SARIF_SCHEMA = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
 
 

@@ -153,7 +153,14 @@ def test_message_field_that_is_not_a_param_is_rejected(tmp_path):
     ({"name": "odd", "expect": "OK", "resource": {"Type": "AWS::S3::Bucket"}},
      "test case 'odd': expect must be PASS, FAIL, NOT_APPLICABLE or ERROR"),
     ({"name": "typo", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "paramaters": {}},
-     "test case keys must be among environment, expect, name, parameters, region, resource, subject, template"),
+     "test case keys must be among decided_by, environment, expect, name, parameters, region, resource, subject, "
+     "template"),
+    ({"name": "pinned pass", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "decided_by": [1]},
+     "test case 'pinned pass': decided_by lists the numbers of the assertions (from 1; 0 for when) that decide a "
+     "FAIL or ERROR"),
+    ({"name": "pinned", "expect": "FAIL", "resource": {"Type": "AWS::S3::Bucket"}, "decided_by": ["first"]},
+     "test case 'pinned': decided_by lists the numbers of the assertions (from 1; 0 for when) that decide a "
+     "FAIL or ERROR"),
 ])
 def test_invalid_test_case_is_rejected_naming_file_and_rule(tmp_path, case, message):
     path = write_rules(tmp_path / "s3.yaml", rule_with(tests=[case]))

@@ -91,7 +91,7 @@ def _scan(endpoint: str, deployment: payment_env.Deployment):
 
 
 def test_the_permission_is_read_back_from_the_function_policy(endpoint, payment):
-    from checker.functions import resolve_in
+    from checker.expressions import Context, Expression
 
     document = _scan(endpoint, payment).documents["prod"]
     permission = document["Resources"]["SnapshotCopyPermission"]
@@ -100,7 +100,8 @@ def test_the_permission_is_read_back_from_the_function_policy(endpoint, payment)
     assert properties["Action"] == "lambda:InvokeFunction" and properties["Principal"] == "events.amazonaws.com"
     assert properties["SourceArn"] == document["Resources"]["WeeklySnapshotCopy"]["Arn"]
     # The statement's Resource is the function's ARN: resolve() finds the function, as !Ref does in templates.
-    assert resolve_in(document, properties["FunctionName"])["LogicalId"] == "SnapshotCopyFunction"
+    resolved = Expression("resolve(Properties.FunctionName).LogicalId").search(permission, Context(document, {}))
+    assert resolved == "SnapshotCopyFunction"
 
 
 def _snapshot_results(payload: dict) -> dict[tuple[str, str], str]:

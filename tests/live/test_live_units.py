@@ -10,11 +10,11 @@ import time
 import pytest
 
 from checker.collect import COLLECTORS
-from checker.collect.availability import Availability
 from checker.collect.base import Call, Collector, Target
 from checker.collect.outputs import locate
 from checker.collect.runner import Runner, collect
 from checker.drift import property_drift
+from checker.values import Origin, Reference, Unknown
 from tests.conftest import ROOT
 
 RESOURCES = {"Bucket": {"Type": "AWS::S3::Bucket"}, "Key": {"Type": "AWS::KMS::Key"},
@@ -136,10 +136,10 @@ def test_property_drift_compares_references_and_normalizes_scalars():
     template = {"Resources": {
         "Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": "true", "PendingWindowInDays": 7}},
         "Cluster": {"Type": "AWS::RDS::DBCluster", "Properties": {
-            "KmsKeyId": {"Ref": "Key"}, "BackupRetentionPeriod": "35", "DBClusterIdentifier": "Prod-DB",
+            "KmsKeyId": Reference("Key"), "BackupRetentionPeriod": "35", "DBClusterIdentifier": "Prod-DB",
             "EnableCloudwatchLogsExports": ["audit", "error"], "Tags": [{"Key": "b", "Value": "3"}],
-            "MasterUserPassword": "****"}}}}
-    found = property_drift("prod", template, live, Availability())
+            "MasterUserPassword": Unknown([Origin("parameter", "DbPassword")], "string")}}}}
+    found = property_drift("prod", template, live)
     assert [(d["resource"], d["path"], d["template"], d["live"]) for d in found] == [
         ("Key", "Properties.EnableKeyRotation", "true", False),
         ("Cluster", "Properties.Tags[Key=b].Value", "3", "2"),

@@ -1,0 +1,69 @@
+"""A document's resources indexed once: by type, by name (logical id, physical id, ARN), and by presence."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from checker.logic import Truth, World
+from checker.values import Origin, Unknown
+
+# The service part of an ARN, for resource types whose namespace says otherwise.
+_ARN_SERVICES = {"ElasticLoadBalancingV2": "elasticloadbalancing", "Logs": "logs", "Events": "events"}
+
+
+class DocumentIndex:
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        resources = document.get("Resources")
+        self.resources: Mapping[str, Any] = resources if isinstance(resources, Mapping) else {}
+        deployment = document.get("Deployment")
+        conditions = deployment.get("Conditions") if isinstance(deployment, Mapping) else None
+        self.conditions: Mapping[str, Any] = conditions if isinstance(conditions, Mapping) else {}
+        self._by_type: dict[str, list[str]] = {}
+        self._by_name: dict[str, str] = {}
+        self._unlocated: list[str] = []
+        for logical_id, resource in self.resources.items():
+            if not isinstance(resource, Mapping):
+                continue
+            self._by_type.setdefault(str(resource.get("Type")), []).append(logical_id)
+            for key in ("PhysicalId", "Arn"):
+                name = resource.get(key)
+                if isinstance(name, str):
+                    self._by_name.setdefault(name, logical_id)
+                elif isinstance(name, Unknown) and key == "PhysicalId":
+                    self._unlocated.append(logical_id)
+
+    def of_type(self, resource_type: str) -> list[str]:
+        return self._by_type.get(resource_type, [])
+
+    def named(self, name: str) -> Any:
+        """The resource a logical id, physical id or ARN names, or None."""
+        if name in self.resources:
+            return self.resources[name]
+        logical_id = self._by_name.get(name)
+        return self.resources[logical_id] if logical_id is not None else None
+
+    def could_be(self, name: str) -> frozenset[Origin]:
+        """Why `name` might still name a resource that could not be located (empty: it cannot)."""
+        service = name.split(":")[2] if name.startswith("arn:") and name.count(":") >= 5 else None
+        origins: set[Origin] = set()
+        for logical_id in self._unlocated:
+            resource = self.resources[logical_id]
+            if service is None or _service_of(str(resource.get("Type"))) == service:
+                origins |= resource["PhysicalId"].origins
+        return frozenset(origins)
+
+    def presence(self, logical_id: str, world: World) -> Truth:
+        """Whether a resource exists in `world` (its Condition may be undecided)."""
+        name = self.resources[logical_id].get("Condition")
+        if not isinstance(name, str):
+            return True
+        decided = self.conditions.get(name, True)
+        if isinstance(decided, Unknown):
+            assigned = world.assignment.get(name)
+            return decided if assigned is None else assigned
+        return decided is not False
+
+
+def _service_of(resource_type: str) -> str:
+    namespace = resource_type.split("::")[1] if resource_type.count("::") == 2 else ""
+    return _ARN_SERVICES.get(namespace, namespace.lower())
