@@ -42,6 +42,12 @@ def _waivers(args: argparse.Namespace) -> list[Waiver]:
     return [w for path in args.waivers for w in load_waiver_file(path)]
 
 
+def _declared(args: argparse.Namespace) -> tuple[Environment, ...]:
+    """Every environment the configuration declares (rules may compare an environment with them)."""
+    declared, _ = declared_environments(args.config)
+    return tuple(declared.values()) if declared else ()
+
+
 def _scan_paths(args: argparse.Namespace, rules: list[Rule], paths: list[str | Path],
                 env_names: list[str]) -> tuple[ScanReport, list[Environment]]:
     from checker.scan import scan
@@ -51,7 +57,8 @@ def _scan_paths(args: argparse.Namespace, rules: list[Rule], paths: list[str | P
     waivers = _waivers(args)
     with Progress("scanning", sys.stderr, args.quiet) as progress:
         report = scan(paths, rules, environments, waivers=waivers, progress=progress.step,
-                      skip_non_templates=getattr(args, "skip_non_templates", False))
+                      skip_non_templates=getattr(args, "skip_non_templates", False),
+                      declared=_declared(args) or None)
     return report, environments
 
 
@@ -70,7 +77,8 @@ def _scan(args: argparse.Namespace) -> int:
     if len(report.templates) != 1 or report.errors:
         raise InputError("--live", "compare one template with its deployment: name exactly one template")
     template = load_template(report.templates[0])
-    scan = _run_live(args, rules, environments, LiveSource(args.stack_name, args.outputs, template))
+    scan = _run_live(args, rules, environments, LiveSource(args.stack_name, args.outputs, template,
+                                                            _declared(args)))
     drift = find_drift(template, environments, report.results, scan)
     live_results, report.waivers = live_waivers(scan.results, _waivers(args), {r.id for r in rules}, report.waivers)
     report.results += live_results
@@ -86,7 +94,8 @@ def _live(args: argparse.Namespace) -> int:
     environments = select_environments(args.config, args.env, args.region, parse_overrides(args.param),
                                        args.account_id)
     template = load_template(args.template) if args.template else None
-    scan = _run_live(args, rules, environments, LiveSource(args.stack_name, args.outputs, template))
+    scan = _run_live(args, rules, environments, LiveSource(args.stack_name, args.outputs, template,
+                                                            _declared(args)))
     results, outcome = live_waivers(scan.results, _waivers(args), {r.id for r in rules})
     report = ScanReport(results=results, templates=[template.path] if template else [], waivers=outcome)
     return conclude(args, report, rules, environments, baseline, live=scan.summary())

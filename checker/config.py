@@ -20,6 +20,7 @@ class Environment:
     account_id: str | None = None
     stack_name: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
+    rule_params: dict[str, Any] = field(default_factory=dict)  # overrides of the rules' params in this environment
 
 
 def load_config(path: str | Path) -> dict[str, Environment]:
@@ -36,7 +37,7 @@ def load_config(path: str | Path) -> dict[str, Environment]:
 def _environment(name: str, spec: Any, base: Path, source: str) -> Environment:
     if not isinstance(spec, dict):
         raise InputError(source, f"environment {name!r} must be a mapping")
-    unknown = set(spec) - {"region", "account_id", "stack_name", "parameters", "parameter_file"}
+    unknown = set(spec) - {"region", "account_id", "stack_name", "parameters", "parameter_file", "rule_params"}
     if unknown:
         raise InputError(source, f"environment {name!r} has unknown keys: {', '.join(sorted(unknown))}")
     parameters: dict[str, Any] = {}
@@ -49,8 +50,11 @@ def _environment(name: str, spec: Any, base: Path, source: str) -> Environment:
     account = spec.get("account_id")
     if account is not None and not re.fullmatch(r"\d{12}", str(account)):  # e.g. 012345670123 read as octal
         raise InputError(source, f"environment {name!r}: account_id must be 12 digits in quotes, not {account!r}")
+    rule_params = spec.get("rule_params") or {}
+    if not isinstance(rule_params, dict):
+        raise InputError(source, f"environment {name!r}: rule_params must map param names to values")
     return Environment(name, _optional_text(spec.get("region")), _optional_text(account),
-                       _optional_text(spec.get("stack_name")), parameters)
+                       _optional_text(spec.get("stack_name")), parameters, {str(k): v for k, v in rule_params.items()})
 
 
 def _optional_text(value: Any) -> str | None:
@@ -100,6 +104,6 @@ def select_environments(config_path: str | None, names: list[str], region: str |
         chosen = [Environment(names[0] if names else DEFAULT_ENVIRONMENT)]
     return [
         Environment(env.name, region or env.region, account_id or env.account_id, env.stack_name,
-                    {**env.parameters, **overrides})
+                    {**env.parameters, **overrides}, env.rule_params)
         for env in chosen
     ]

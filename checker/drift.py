@@ -19,7 +19,8 @@ from checker.config import Environment
 from checker.live import LiveScan
 from checker.load import Template
 from checker.mask import MASK, Masker, document_secrets
-from checker.render import partition_of, render
+from checker.partitions import partition_of
+from checker.render import render
 from checker.results import FAIL, PASS, Result
 from checker.values import ChoiceList, Reference, Text, Unknown, is_special
 

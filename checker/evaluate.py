@@ -8,7 +8,7 @@ the same verdict everywhere is the verdict; a world that fails makes it FAIL, na
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -28,16 +28,22 @@ _MAX_REASONS = 5  # origins named in one ERROR message
 
 
 def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
-             file: str | None = None, line_of: LineOf | None = None) -> list[Result]:
-    """One result per rule and target resource (or one per rule for whole-template rules)."""
+             file: str | None = None, line_of: LineOf | None = None,
+             peers: Callable[[str], Mapping[str, Any] | None] | None = None) -> list[Result]:
+    """One result per rule and target resource (or one per rule for whole-template rules).
+
+    `peers(name)` is the document of another environment, for rules that compare environments.
+    """
     index = DocumentIndex(document)
     masker = Masker(document_secrets(document))
+    overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
     space = getattr(document, "space", None)
     results = []
     for rule in rules:
         if source not in rule.sources:
             continue
-        context = Context(document, rule.params_for(environment), index)
+        params = rule.params_for(environment)
+        context = Context(document, {**params, **{k: v for k, v in overrides.items() if k in params}}, index, peers)
         targets = _targets(rule, document, index)
         if not targets:
             results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,

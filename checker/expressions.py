@@ -1,7 +1,7 @@
 """Rule expressions: JMESPath compiled once, evaluated by the engine's interpreter (checker.interpreter)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jmespath
@@ -129,10 +129,12 @@ class Context:
     """What expressions may see besides their input: the whole document (indexed) and the environment's params."""
 
     def __init__(self, document: Mapping[str, Any], params: Mapping[str, Any],
-                 index: DocumentIndex | None = None) -> None:
+                 index: DocumentIndex | None = None,
+                 peers: Callable[[str], Mapping[str, Any] | None] | None = None) -> None:
         self.document = document
         self.params = params
         self.index = index if index is not None else DocumentIndex(document)
+        self.peers = peers
         self._interpreters: dict[tuple, Interpreter] = {}
 
     def interpreter(self, world: World) -> Interpreter:

@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 from jmespath import exceptions
 from jmespath import functions as builtin
 
-from checker.logic import World, any_of, both, json_type, unknown_truth
+from checker.logic import World, all_of, any_of, both, json_type, unknown_truth
+from checker.names import fixed_arn, fixed_name
+from checker.partitions import partition_of
 from checker.values import (
     Maybe,
+    Origin,
     Range,
     Reference,
     Text,
@@ -26,6 +29,7 @@ from checker.values import (
     contains_special,
     deep_origins,
     is_special,
+    known_text,
     text,
 )
 
@@ -142,7 +146,7 @@ def _unknown_args(world: World, args: list[Any]) -> frozenset:
 
 
 def _length(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    value = interpreter.read(args[0])
+    value = known_text(interpreter.read(args[0]))
     if isinstance(value, list):
         doubtful = [item for item in value if isinstance(item, Maybe)]
         if doubtful:
@@ -155,7 +159,7 @@ def _length(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
 
 def _contains(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     world = interpreter.world
-    subject, search = interpreter.read(args[0]), interpreter.read(args[1])
+    subject, search = known_text(interpreter.read(args[0])), known_text(interpreter.read(args[1]))
     if isinstance(subject, list):
         found = []
         for item in subject:
@@ -176,7 +180,7 @@ def _contains(context: Context, interpreter: Interpreter, args: list[Any]) -> An
 
 
 def _to_string(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    value = interpreter.read(args[0])
+    value = known_text(interpreter.read(args[0]))
     if isinstance(value, (str, Text)):
         return value
     if isinstance(value, Reference):
@@ -190,7 +194,7 @@ def _to_string(context: Context, interpreter: Interpreter, args: list[Any]) -> A
 
 
 def _to_number(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    value = interpreter.read(args[0])
+    value = known_text(interpreter.read(args[0]))
     if isinstance(value, Range) or (isinstance(value, Unknown) and value.type == "number"):
         return value
     if isinstance(value, (Unknown, Text, Reference)):
@@ -199,7 +203,7 @@ def _to_number(context: Context, interpreter: Interpreter, args: list[Any]) -> A
 
 
 def _type(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    value = interpreter.read(args[0])
+    value = known_text(interpreter.read(args[0]))
     kind = json_type(value) if not isinstance(value, Reference) else None
     if kind is not None:
         return kind
@@ -209,7 +213,7 @@ def _type(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
 def _affix(name: str) -> Implementation:
     """starts_with and ends_with: decided on the literal piece at that end of a partly known string."""
     def call(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-        subject, affix = interpreter.read(args[0]), interpreter.read(args[1])
+        subject, affix = known_text(interpreter.read(args[0])), known_text(interpreter.read(args[1]))
         if isinstance(subject, Text) and isinstance(affix, str):
             end = subject.parts[0 if name == "starts_with" else -1]
             if isinstance(end, str):
@@ -335,7 +339,7 @@ def _param(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
 
 
 def _regex_match(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    pattern, value = interpreter.read(args[0]), interpreter.read(args[1])
+    pattern, value = interpreter.read(args[0]), known_text(interpreter.read(args[1]))
     if not isinstance(pattern, str):
         raise exceptions.JMESPathTypeError("regex_match", pattern, type(pattern).__name__, ["string"])
     if isinstance(value, (Text, Reference)) or (isinstance(value, Unknown) and value.type in (None, "string")):
@@ -344,7 +348,7 @@ def _regex_match(context: Context, interpreter: Interpreter, args: list[Any]) ->
 
 
 def _pattern_accepts(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    pattern, sample = interpreter.read(args[0]), interpreter.read(args[1])
+    pattern, sample = known_text(interpreter.read(args[0])), known_text(interpreter.read(args[1]))
     if is_special(pattern) or is_special(sample):
         return unknown_truth(deep_origins(pattern) | deep_origins(sample))
     if not isinstance(sample, str):
@@ -353,30 +357,54 @@ def _pattern_accepts(context: Context, interpreter: Interpreter, args: list[Any]
 
 
 def _schedule_days(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    expression = interpreter.read(args[0])
+    expression = known_text(interpreter.read(args[0]))
     if is_special(expression):
         return Unknown(deep_origins(expression))  # a period, or null
     return schedule_days(expression)
 
 
 def _resolve(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    value = interpreter.read(args[0])
+    return _resource(context, interpreter, interpreter.read(args[0]), set())
+
+
+def _resource(context: Context, interpreter: Interpreter, value: Any, followed: set[str]) -> Any:
+    """The resource `value` denotes; an alias of a KMS key denotes the key it targets."""
+    found: Any = None
     if isinstance(value, Reference):
-        return context.index.resources.get(value.logical_id)
-    if isinstance(value, str):
-        found = context.index.named(value)
-        if found is not None:
-            return found
-        doubt = context.index.could_be(value)
-        return Unknown(doubt) if doubt else None
-    if isinstance(value, Text):
-        references = [part for part in value.parts if isinstance(part, Reference)]
-        if len(references) == 1 and value.parts[-1] is references[0]:  # e.g. arn:...:key/${Key}
-            return context.index.resources.get(references[0].logical_id)
+        found = context.index.resources.get(value.logical_id)
+    elif isinstance(value, str):
+        found = context.index.named(value) or context.index.named(_alias_name(value) or "")
+        if found is None:
+            doubt = context.index.could_be(value)
+            return Unknown(doubt) if doubt else None
+    elif isinstance(value, Text):
+        last = value.parts[-1]
+        if isinstance(last, Reference):  # an ARN built from a resource: arn:...:key/${Key}
+            found = context.index.resources.get(last.logical_id)
+        elif isinstance(last, str) and last.rsplit(":", 1)[-1].startswith("alias/"):
+            found = context.index.named(last.rsplit(":", 1)[-1])  # arn:...:${AWS::AccountId}:alias/name
+        if found is None:
+            return _open(value)
+    elif isinstance(value, Unknown):
         return _open(value)
-    if isinstance(value, Unknown):
-        return _open(value)
-    return None
+    if isinstance(found, Mapping) and found.get("Type") == "AWS::KMS::Alias":
+        logical_id = str(found.get("LogicalId"))
+        properties = found.get("Properties")
+        if logical_id in followed:
+            return None
+        if isinstance(properties, Unknown):
+            return Unknown(properties.origins)
+        target = interpreter.read(properties.get("TargetKeyId")) if isinstance(properties, Mapping) else None
+        return _resource(context, interpreter, target, followed | {logical_id})
+    return found
+
+
+def _alias_name(text_: str) -> str | None:
+    """`alias/name` from an alias name or an alias ARN (arn:aws:kms:region:account:alias/name)."""
+    if text_.startswith("alias/"):
+        return text_
+    tail = text_.rsplit(":", 1)[-1]
+    return tail if ":kms:" in text_ and tail.startswith("alias/") else None
 
 
 def _open(value: Any) -> Any:
@@ -412,6 +440,76 @@ def _is_reference(context: Context, interpreter: Interpreter, args: list[Any]) -
 
 def _is_known(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     return not contains_special(interpreter.world.settle(args[0]))
+
+
+def _environment(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    name = interpreter.read(args[0])
+    if is_special(name):
+        return Unknown(deep_origins(name), "object")
+    if not isinstance(name, str):
+        raise exceptions.JMESPathTypeError("environment", name, type(name).__name__, ["string"])
+    document = context.peers(name) if context.peers is not None else None
+    if document is None:
+        why = "is not declared in the configuration" if context.peers is not None else "is not known to this scan"
+        return Unknown([Origin("template", f"environment {name}", why)], "object")
+    return document
+
+
+def _with_each(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    items, shared = interpreter.read(args[0]), args[1]
+    if isinstance(items, Unknown):
+        return Unknown(items.origins, "array")
+    if not isinstance(items, list):
+        raise exceptions.JMESPathTypeError("with_each", items, type(items).__name__, ["array"])
+    return [Maybe({"item": i.value, "context": shared}, i.origins) if isinstance(i, Maybe)
+            else {"item": i, "context": shared} for i in items]
+
+
+def _intersects(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    first, second = interpreter.read(args[0]), interpreter.read(args[1])
+    for value in (first, second):
+        if isinstance(value, Unknown):
+            return unknown_truth(value.origins)
+        if not isinstance(value, list):
+            raise exceptions.JMESPathTypeError("intersects", value, type(value).__name__, ["array"])
+    world = interpreter.world
+    shared = []
+    for a in first:
+        for b in second:
+            doubt = [unknown_truth(x.origins) for x in (a, b) if isinstance(x, Maybe)]
+            pair = world.equal(a.value if isinstance(a, Maybe) else a, b.value if isinstance(b, Maybe) else b)
+            shared.append(all_of([pair, *doubt]))
+    return any_of(shared)
+
+
+def _ref(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    resource = interpreter.read(args[0])
+    if not isinstance(resource, Mapping) or not isinstance(resource.get("LogicalId"), str):
+        return None
+    physical = resource.get("PhysicalId")
+    if physical is not None:  # live
+        return physical
+    return Reference(resource["LogicalId"], None, fixed_name(resource))
+
+
+def _arn(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    resource = interpreter.read(args[0])
+    if not isinstance(resource, Mapping) or not isinstance(resource.get("LogicalId"), str):
+        return None
+    if "Arn" in resource:  # live
+        return resource["Arn"]
+    region = (context.document.get("Deployment") or {}).get("Region")
+    fixed = fixed_arn(resource, partition_of(region) if isinstance(region, str) else None)
+    return Reference(resource["LogicalId"], "Arn", fixed)
+
+
+def _source_name(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    value = interpreter.read(args[0])
+    if isinstance(value, Unknown) and len(value.origins) == 1:
+        origin = next(iter(value.origins))
+        if origin.kind in ("parameter", "import", "ssm-parameter"):
+            return origin.name
+    return None
 
 
 _SOURCES = {"parameter": "parameter", "pseudo": "pseudo-parameter", "ssm-parameter": "ssm-parameter",
@@ -474,4 +572,10 @@ FUNCTIONS: dict[str, Function] = {
     "is_reference": Function(1, 1, _is_reference, custom=True),
     "is_known": Function(1, 1, _is_known, custom=True),
     "source_of": Function(1, 1, _source_of, custom=True),
+    "source_name": Function(1, 1, _source_name, custom=True),
+    "environment": Function(1, 1, _environment, custom=True),
+    "with_each": Function(2, 2, _with_each, custom=True),
+    "intersects": Function(2, 2, _intersects, custom=True),
+    "ref": Function(1, 1, _ref, custom=True),
+    "arn": Function(1, 1, _arn, custom=True),
 }

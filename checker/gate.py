@@ -129,13 +129,14 @@ def scan_change_set(change_set: ChangeSet, env: Environment, rules: list[Rule],
                     waivers: Sequence[Waiver] = (), today: date | None = None) -> ScanReport:
     """Evaluate the template rules on the change set's template, rendered for `env`."""
     template = change_set.template
-    results = scan_template(template, rules, [env])
+    scanned = scan_template(template, rules, [env])
+    results = scanned.results
     results, outcome = apply_waivers(results, [*waivers, *inline_waivers(template)], today or date.today(),
                                      {rule.id for rule in rules})
     notes = [] if change_set.status in (None, "CREATE_COMPLETE") else [
         f"change set {change_set.name} has status {change_set.status}"]
-    return ScanReport(results=results, templates=[], unknown_types=unknown_types(template), notes=notes,
-                      waivers=outcome)
+    return ScanReport(results=results, templates=[], notes=notes + scanned.notes, waivers=outcome,
+                      unknown_types=[u for reached, _ in scanned.templates for u in unknown_types(reached)])
 
 
 def change_set_environment(change_set: ChangeSet, name: str | None) -> Environment:

@@ -5,6 +5,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from checker.logic import Truth, World
+from checker.names import fixed_arn, fixed_name
+from checker.partitions import partition_of
 from checker.values import Origin, Unknown
 
 # The service part of an ARN, for resource types whose namespace says otherwise.
@@ -21,16 +23,20 @@ class DocumentIndex:
         self._by_type: dict[str, list[str]] = {}
         self._by_name: dict[str, str] = {}
         self._unlocated: list[str] = []
+        region = deployment.get("Region") if isinstance(deployment, Mapping) else None
+        partition = partition_of(region) if isinstance(region, str) else None
         for logical_id, resource in self.resources.items():
             if not isinstance(resource, Mapping):
                 continue
             self._by_type.setdefault(str(resource.get("Type")), []).append(logical_id)
-            for key in ("PhysicalId", "Arn"):
-                name = resource.get(key)
+            names = [resource.get("PhysicalId"), resource.get("Arn")]
+            if not isinstance(names[0], (str, Unknown)):  # a template: the names its properties fix
+                names = [fixed_name(resource), fixed_arn(resource, partition)]
+            for name in names:
                 if isinstance(name, str):
                     self._by_name.setdefault(name, logical_id)
-                elif isinstance(name, Unknown) and key == "PhysicalId":
-                    self._unlocated.append(logical_id)
+            if isinstance(names[0], Unknown):
+                self._unlocated.append(logical_id)
 
     def of_type(self, resource_type: str) -> list[str]:
         return self._by_type.get(resource_type, [])

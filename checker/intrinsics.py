@@ -65,6 +65,7 @@ class Scope:
         self.resource_ids = resource_ids
         self.region = region
         self.declarations = declarations if isinstance(declarations, Mapping) else {}
+        self.names: dict[tuple[str, str | None], str] = {}  # (logical id, attribute) -> the value it fixes
         self._conditions: dict[str, bool | Unknown] = {}
         self._evaluating: set[str] = set()
 
@@ -167,7 +168,7 @@ def _ref(name: Any, scope: Scope) -> Any:
         value = scope.values[name]
         return _dynamic(value, value) if isinstance(value, str) and "{{resolve:" in value else value
     if name in scope.resource_ids:
-        return Reference(name)
+        return Reference(name, None, scope.names.get((name, None)))
     if name.startswith("AWS::"):
         kind = "array" if name == "AWS::NotificationARNs" else "string"
         return Unknown([Origin("pseudo", name)], kind, form={"Ref": name})
@@ -193,7 +194,7 @@ def _attribute(args: list, scope: Scope) -> Any:
         return Unknown(origins or [Origin("template", "Fn::GetAtt", "attribute name is not text")],
                        form={"Fn::GetAtt": args})
     if logical_id in scope.resource_ids:
-        return Reference(logical_id, attribute)
+        return Reference(logical_id, attribute, scope.names.get((logical_id, attribute)))
     return _malformed("Fn::GetAtt", args, f"{logical_id} is not a resource of the template")
 
 

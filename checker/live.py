@@ -13,7 +13,7 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
@@ -29,6 +29,7 @@ from checker.load import Template
 from checker.render import render
 from checker.results import ERROR, NOT_COLLECTED, NOT_FOUND, Result
 from checker.rules import Rule
+from checker.scan import peer_documents
 from checker.values import Origin, Reference, Unknown
 from checker.waivers import Waiver, WaiverOutcome, apply_waivers
 
@@ -47,6 +48,7 @@ class LiveSource:
     stack_name: str | None = None
     outputs: str | None = None  # path of a flat outputs JSON file
     template: Template | None = None
+    declared: tuple[Environment, ...] = ()  # the configuration's environments, for rules that compare them
 
 
 @dataclass(frozen=True)
@@ -163,11 +165,20 @@ def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSo
         # With a template, a live finding also points at the template lines that declare what was checked.
         template = source.template
         results = evaluate(rules, document, plan.env.name, SOURCE, template.path if template else None,
-                           template.line_of if template else None)
+                           template.line_of if template else None, _peers(source))
         scan.results += _settled(results, rules, document, unreadable, plan.failure)
     scan.api_calls = dict(clients.calls)
     scan.wall_time_s = time.perf_counter() - started
     return scan
+
+
+def _peers(source: LiveSource) -> Callable[[str], Mapping[str, Any] | None]:
+    """Other environments as the template declares them there, or their configured facts without one."""
+    if source.template is not None:
+        return peer_documents(source.declared)(source.template)
+    facts = {env.name: {"Deployment": {"Environment": env.name, "Region": env.region, "AccountId": env.account_id}}
+             for env in source.declared}
+    return facts.get
 
 
 def _plan(env: Environment, source: LiveSource, runner: Runner, clients: Any) -> _Plan:
@@ -175,7 +186,7 @@ def _plan(env: Environment, source: LiveSource, runner: Runner, clients: Any) ->
     if not region:
         raise InputError("--region", f"environment {env.name!r} has no region and the AWS configuration sets none")
     plan = _Plan(env, region, deployment={"Environment": env.name, "Region": region, "Source": SOURCE,
-                                          "Parameters": {}})
+                                          "Parameters": {}, "RuleParams": dict(env.rule_params)})
     rendered = render(source.template, replace(env, region=region)) if source.template else None
     if rendered:
         plan.rendered = rendered["Resources"]

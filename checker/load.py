@@ -8,7 +8,8 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,20 +25,31 @@ __all__ = ["LineDict", "Template", "NotATemplate", "load_template", "parse", "va
 class Template:
     path: str
     body: dict
+    # Resources a transform generated -> the resource of the source they come from (for lines).
+    sources: Mapping[str, str] = field(default_factory=dict)
+    source_body: dict | None = None  # the body as written, when `body` is its transformed form
 
     def line_of(self, *keys: Any) -> int | None:
         """Line of the deepest key of `keys` that exists in the source, e.g. ("Resources", "Bucket")."""
-        node: Any = self.body
-        line = None
-        for key in keys:
-            if isinstance(node, LineDict) and key in node:
-                line = node.lines.get(key, line)
-                node = node[key]
-            elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-                node = node[key]
-            else:
-                break
-        return line
+        if self.source_body is not None:
+            if len(keys) >= 2 and keys[0] == "Resources" and keys[1] in self.sources:
+                keys = ("Resources", self.sources[keys[1]], *keys[2:])
+            return _deepest_line(self.source_body, keys)
+        return _deepest_line(self.body, keys)
+
+
+def _deepest_line(body: dict, keys: tuple) -> int | None:
+    node: Any = body
+    line = None
+    for key in keys:
+        if isinstance(node, LineDict) and key in node:
+            line = node.lines.get(key, line)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            node = node[key]
+        else:
+            break
+    return line
 
 
 class NotATemplate(InputError):

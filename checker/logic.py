@@ -23,6 +23,7 @@ from checker.values import (
     Unknown,
     contains_special,
     deep_origins,
+    known_text,
     origins_of,
 )
 
@@ -182,7 +183,7 @@ class World:
 
     def equal(self, left: Any, right: Any) -> Truth:
         """`left == right`, three-valued."""
-        left, right = self.read(left), self.read(right)
+        left, right = known_text(self.read(left)), known_text(self.read(right))
         if not (_special(left) or _special(right)):
             if isinstance(left, (Mapping, list)) and isinstance(right, (Mapping, list)):
                 return self._equal_containers(left, right)
@@ -232,7 +233,7 @@ class World:
 
     def order(self, operator: str, left: Any, right: Any) -> Any:
         """`<`, `<=`, `>`, `>=`: a truth value, or None (null) for values JMESPath does not order."""
-        left, right = self.read(left), self.read(right)
+        left, right = known_text(self.read(left)), known_text(self.read(right))
         if not (_special(left) or _special(right)):
             if (is_number(left) and is_number(right)) or (isinstance(left, str) and isinstance(right, str)):
                 return _ORDER[operator](left, right)

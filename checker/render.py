@@ -8,6 +8,8 @@ from checker.config import Environment
 from checker.errors import InputError
 from checker.intrinsics import Scope, resolve, sub_variables, truth
 from checker.load import Template
+from checker.names import NAME_PROPERTIES, fixed_arn, fixed_name
+from checker.partitions import partition_of, url_suffix_of
 from checker.values import NO_VALUE, Maybe, Unknown
 from checker.worlds import ConditionSpace
 
@@ -22,20 +24,12 @@ REGIONS = (
 )
 
 
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
 def pseudo_parameters(env: Environment, region: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if region:
         values["AWS::Region"] = region
         values["AWS::Partition"] = partition_of(region)
-        values["AWS::URLSuffix"] = "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
+        values["AWS::URLSuffix"] = url_suffix_of(region)
     if env.account_id:
         values["AWS::AccountId"] = env.account_id
     if env.stack_name:
@@ -138,6 +132,7 @@ def render(template: Template, env: Environment) -> Document:
     parameters = parameter_values(template, env)
     scope = Scope({**parameters, **pseudo_parameters(env, env.region)}, mappings, conditions, set(resources),
                   env.region, declared)
+    _fix_names(resources, scope, env.region)
 
     rendered_resources = {}
     for logical_id, resource in resources.items():
@@ -164,11 +159,28 @@ def render(template: Template, env: Environment) -> Document:
         "Parameters": {name: resolve({"Ref": name}, scope) for name in declared},
         "SecretParameters": [name for name, spec in declared.items() if isinstance(spec, dict) and _no_echo(spec)],
         "Conditions": {name: _condition_state(scope, name) for name in conditions},
+        "RuleParams": dict(env.rule_params),
         "RegionsAllowedByTemplateRules": regions_allowed(template, env, parameters),
     }
     if any(isinstance(state, Unknown) for state in document["Deployment"]["Conditions"].values()):
         document.space = ConditionSpace(conditions, scope)
     return document
+
+
+def _fix_names(resources: dict, scope: Scope, region: str | None) -> None:
+    """Record the names (and ARNs) the template fixes, so references to those resources carry them."""
+    partition = partition_of(region) if region else None
+    for logical_id, resource in resources.items():
+        prop = NAME_PROPERTIES.get(str(resource.get("Type")))
+        properties = resource.get("Properties")
+        if not prop or not isinstance(properties, dict) or prop not in properties:
+            continue
+        named = {"Type": resource["Type"], "Properties": {prop: resolve(properties[prop], scope)}}
+        name, arn = fixed_name(named), fixed_arn(named, partition)
+        if name:
+            scope.names[(logical_id, None)] = name
+        if arn:
+            scope.names[(logical_id, "Arn")] = arn
 
 
 def _condition_state(scope: Scope, name: str) -> bool | Unknown:

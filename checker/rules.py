@@ -25,7 +25,7 @@ PARAMETER_TYPE = "Parameter"  # the resource_type of a parameter's result
 _REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")
 _OPTIONAL = ("when", "environments", "params", "rationale", "compliance")
 _CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject", "parameters", "expect",
-              "decided_by"}
+              "decided_by", "peers"}
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 _TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
 
@@ -47,6 +47,7 @@ class RuleCase:
     subject: str | None = None
     parameters: dict = field(default_factory=dict)
     decided_by: tuple[int, ...] | None = None  # FAIL or ERROR: the assertions (numbered from 1, 0: when) deciding it
+    peers: dict = field(default_factory=dict)  # other environments the case renders: name -> parameter values
 
 
 @dataclass(frozen=True)
@@ -251,7 +252,11 @@ def _case(item: Any, fail: Any) -> RuleCase:
                 or not all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n for n in decided_by):
             raise fail(f"test case {name!r}: decided_by lists the numbers of the assertions (from 1; 0 for when) "
                        "that decide a FAIL or ERROR")
+    peers = item.get("peers") or {}
+    if not isinstance(peers, dict) or not all(isinstance(v, dict) for v in peers.values()):
+        raise fail(f"test case {name!r}: peers maps environment names to their parameter values")
     return RuleCase(
+        peers={str(k): dict(v) for k, v in peers.items()},
         name=name, expect=item["expect"], environment=str(item.get("environment", "prod")),
         region=item.get("region"), resource=item.get("resource"), template=item.get("template"),
         subject=item.get("subject"), parameters=dict(item.get("parameters") or {}),

@@ -2,22 +2,25 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from checker.config import Environment
 from checker.errors import InputError
 from checker.evaluate import evaluate
 from checker.load import TEMPLATE_SUFFIXES, NotATemplate, Template, load_template
+from checker.nested import Child, child_environment, children
 from checker.render import render
 from checker.results import Result
 from checker.rules import Rule, known_resource_types
+from checker.sam import SAM_TRANSFORM, expand
+from checker.values import display
 from checker.waivers import WAIVER_FILE, Waiver, WaiverOutcome, apply_waivers, template_waivers
 
-_SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
-
+_MAX_NESTING = 8
 
 @dataclass(frozen=True)
 class UnknownType:
@@ -55,38 +58,120 @@ def discover(paths: list[str | Path]) -> tuple[list[Path], list[InputError]]:
     return found, missing
 
 
+def _transforms(body: dict) -> list[Any]:
+    transforms = body.get("Transform")
+    return transforms if isinstance(transforms, list) else [transforms] if transforms else []
+
+
 def unknown_types(template: Template) -> list[UnknownType]:
     """AWS resource types CloudFormation does not know (typos, or Serverless types without the transform)."""
-    transforms = template.body.get("Transform")
-    transforms = transforms if isinstance(transforms, list) else [transforms]
     known = known_resource_types()
     unknown = []
     for logical_id, resource in template.body["Resources"].items():
         kind = resource["Type"]
-        if kind.startswith("AWS::Serverless::") and _SAM_TRANSFORM in transforms:
-            continue
         if kind.startswith(("AWS::", "Alexa::")) and kind not in known:
             unknown.append(UnknownType(template.path, template.line_of("Resources", logical_id), logical_id, kind))
     return unknown
 
 
-def scan_template(template: Template, rules: list[Rule], environments: list[Environment]) -> list[Result]:
-    results: list[Result] = []
+@dataclass
+class Scanned:
+    """One template's results in every environment, with the templates it reached (its nested children)."""
+
+    results: list[Result] = field(default_factory=list)
+    templates: list[tuple[Template, str]] = field(default_factory=list)  # (template, resource prefix)
+    notes: list[str] = field(default_factory=list)
+
+
+Peers = Callable[[str], "Mapping[str, Any] | None"]
+
+
+def scan_template(template: Template, rules: list[Rule], environments: list[Environment],
+                  peers: Callable[[Template], Peers] | None = None) -> Scanned:
+    """Render and evaluate a template in each environment, following nested stacks with local templates.
+
+    `peers(template)` gives, for a rule that compares environments, the document of another environment.
+    """
+    scanned = Scanned()
+    _scan_into(scanned, template, rules, environments, peers, "", frozenset())
+    return scanned
+
+
+def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environments: list[Environment],
+               peers: Callable[[Template], Peers] | None, prefix: str, chain: frozenset[Path]) -> None:
+    template = expand(template, next((e.region for e in environments if e.region), None))
+    scanned.templates.append((template, prefix))
+    others = peers(template) if peers else None
+    loaded: dict[Path, Template] = {}
     for env in environments:
         document = render(template, env)
-        results += evaluate(rules, document, env.name, "template", template.path, template.line_of)
-    return results
+        results = evaluate(rules, document, env.name, "template", template.path, template.line_of, others)
+        scanned.results += [replace(r, resource=f"{prefix}{r.resource}" if r.resource else prefix.rstrip("/") or None)
+                            for r in results] if prefix else results
+        for child in children(document, template.path):
+            if child.path is None:
+                note = (f"{template.path}: nested stack {prefix}{child.logical_id} has TemplateURL "
+                        f"{display(child.url)!r}, not a local file: its template is not checked")
+                if note not in scanned.notes:
+                    scanned.notes.append(note)
+                continue
+            if child.path in chain or len(chain) >= _MAX_NESTING:
+                raise InputError(template.path, f"nested stack {child.logical_id}: {child.path} nests itself or more "
+                                 f"than {_MAX_NESTING} levels deep", template.line_of("Resources", child.logical_id))
+            if child.path not in loaded:
+                loaded[child.path] = _child_template(template, child)
+            _scan_into(scanned, loaded[child.path], rules, [child_environment(env, document, child)], None,
+                       f"{prefix}{child.logical_id}/", chain | {Path(template.path).resolve()})
+
+
+def _child_template(parent: Template, child: Child) -> Template:
+    try:
+        return load_template(child.path or "")
+    except InputError as exc:
+        raise InputError(parent.path, f"nested stack {child.logical_id}: {exc}",
+                         parent.line_of("Resources", child.logical_id)) from None
+
+
+def check_rule_params(rules: list[Rule], environments: Sequence[Environment]) -> None:
+    """A configured rule param must be one some rule declares: a misspelt name would change nothing."""
+    declared = {name for rule in rules for values in rule.params.values() for name in values}
+    for env in environments:
+        unknown = sorted(set(env.rule_params) - declared)
+        if unknown:
+            raise InputError("rule_params", f"environment {env.name!r} sets {', '.join(unknown)}, which no rule "
+                             f"declares (declared: {', '.join(sorted(declared))})")
+
+
+def peer_documents(declared: Sequence[Environment]) -> Callable[[Template], Peers]:
+    """For each template, the documents of the declared environments, rendered when a rule asks for one."""
+    by_name = {env.name: env for env in declared}
+
+    def for_template(template: Template) -> Peers:
+        rendered: dict[str, Any] = {}
+
+        def document(name: str) -> Mapping[str, Any] | None:
+            if name not in by_name:
+                return None
+            if name not in rendered:
+                rendered[name] = render(template, by_name[name])
+            return rendered[name]
+        return document
+    return for_template
 
 
 def scan(paths: list[str | Path], rules: list[Rule], environments: list[Environment], *,
          waivers: Sequence[Waiver] = (), today: date | None = None, skip_non_templates: bool = False,
-         progress: Callable[[int, int, str], None] | None = None) -> ScanReport:
+         progress: Callable[[int, int, str], None] | None = None,
+         declared: Sequence[Environment] | None = None) -> ScanReport:
     """Scan files and directories. Bad templates are collected as errors; the others still run.
 
     A file given by name that is not a template is an error (skipped with `skip_non_templates`); in a
     directory walk it is skipped. Waivers (`waivers`, inline ones, and waiver files beside the templates)
-    are applied as of `today`; `progress(done, total, path)` is called before each file.
+    are applied as of `today`; `progress(done, total, path)` is called before each file. `declared` are the
+    environments a rule may compare with (all those of the configuration; by default the scanned ones).
     """
+    check_rule_params(rules, declared if declared is not None else environments)
+    peers = peer_documents(declared if declared is not None else environments)
     report = ScanReport()
     candidates, report.errors = discover(paths)
     explicit = {Path(p) for p in paths if Path(p).is_file()} if not skip_non_templates else set()
@@ -97,8 +182,10 @@ def scan(paths: list[str | Path], rules: list[Rule], environments: list[Environm
             progress(index, len(candidates), str(path))
         try:
             template = load_template(path)
-            results = scan_template(template, rules, environments)
-            found_waivers += template_waivers(template, beside)
+            scanned = scan_template(template, rules, environments, peers)
+            for reached, prefix in scanned.templates:
+                found_waivers += [replace(w, resource=f"{prefix}{w.resource}") if prefix and w.resource else w
+                                  for w in template_waivers(reached, beside)]
         except NotATemplate as exc:
             (report.errors if path in explicit else report.skipped).append(exc)
             continue
@@ -106,11 +193,14 @@ def scan(paths: list[str | Path], rules: list[Rule], environments: list[Environm
             report.errors.append(exc)
             continue
         report.templates.append(template.path)
-        report.results += results
-        report.unknown_types += unknown_types(template)
-        if "Transform" in template.body:
-            report.notes.append(f"{template.path}: uses Transform {template.body['Transform']}; "
-                                "macros are not expanded, rules see the template as written")
+        report.results += scanned.results
+        report.notes += scanned.notes
+        for reached, _ in scanned.templates:
+            report.unknown_types += unknown_types(reached)
+            transforms = [t for t in _transforms(reached.source_body or reached.body) if t != SAM_TRANSFORM]
+            if transforms:
+                report.notes.append(f"{reached.path}: uses Transform {', '.join(map(str, transforms))}; macros "
+                                    "are not expanded, rules see the template as written")
     report.results, report.waivers = apply_waivers(report.results, found_waivers, today or date.today(),
                                                    {rule.id for rule in rules})
     if not report.templates and not report.errors and not skip_non_templates:

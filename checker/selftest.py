@@ -5,11 +5,11 @@ from dataclasses import dataclass
 
 from checker.config import Environment
 from checker.errors import InputError
-from checker.evaluate import evaluate
 from checker.load import Template, validate_shape
 from checker.render import render
 from checker.results import FAIL, PASS
 from checker.rules import TEMPLATE_TARGET, Rule, RuleCase
+from checker.scan import scan_template
 
 CASE_REGIONS = {"prod": "us-east-1", "staging": "us-east-2", "dev": "us-west-2"}
 CASE_ACCOUNT = "123456789012"
@@ -43,9 +43,12 @@ def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
     source = f"{rule.file}#{case.name}"
     env = Environment(case.environment, case.region or CASE_REGIONS.get(case.environment, "us-east-1"),
                       CASE_ACCOUNT, None, dict(case.parameters))
+    peers = {name: Environment(name, CASE_REGIONS.get(name, "us-east-1"), CASE_ACCOUNT, None, dict(values))
+             for name, values in case.peers.items()}
     try:
         template = Template(source, validate_shape(body, source))
-        results = evaluate([rule], render(template, env), env.name, "template")
+        results = scan_template(template, [rule], [env], lambda t: lambda name: (
+            render(t, peers[name]) if name in peers else None)).results
     except InputError as exc:
         return CaseOutcome(rule.id, case.name, case.expect, "INVALID", str(exc))
     if rule.target == TEMPLATE_TARGET:

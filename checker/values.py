@@ -80,13 +80,15 @@ class Unknown:
 
 
 class Reference:
-    """`Ref` (attribute None) or `Fn::GetAtt` of a resource of the same document."""
+    """`Ref` (attribute None) or `Fn::GetAtt` of a resource of the same document; `value` is what it evaluates
+    to when the template fixes it (e.g. `Ref` of a bucket that sets BucketName)."""
 
-    __slots__ = ("logical_id", "attribute")
+    __slots__ = ("logical_id", "attribute", "value")
 
-    def __init__(self, logical_id: str, attribute: str | None = None) -> None:
+    def __init__(self, logical_id: str, attribute: str | None = None, value: str | None = None) -> None:
         self.logical_id = logical_id
         self.attribute = attribute
+        self.value = value
 
     @property
     def key(self) -> tuple[str, str | None]:
@@ -141,6 +143,8 @@ def text(pieces: Iterable[Any], form: Any = None) -> Any:
     parts: list[Piece] = []
     for piece in pieces:
         for part in piece.parts if isinstance(piece, Text) else (piece,):
+            if isinstance(part, Reference) and part.value is not None:
+                part = part.value  # a name the template fixes is known text
             if isinstance(part, str) and parts and isinstance(parts[-1], str):
                 parts[-1] += part
             elif not (isinstance(part, str) and part == ""):
@@ -200,6 +204,11 @@ class Range:
 SPECIAL = (Unknown, Reference, Text, Choice, Maybe, Range)
 
 
+def known_text(value: Any) -> Any:
+    """`value`, or the text a `Reference` evaluates to when the template fixes it."""
+    return value.value if isinstance(value, Reference) and value.value is not None else value
+
+
 def origins_of(value: Any) -> Origins:
     """The origins a value carries at its top level (a `Reference` is unknown as a value, not as identity)."""
     if isinstance(value, (Unknown, Maybe, Range)):
@@ -207,7 +216,7 @@ def origins_of(value: Any) -> Origins:
     if isinstance(value, Text):
         return value.origins
     if isinstance(value, Reference):
-        return frozenset((value.origin,))
+        return frozenset((value.origin,)) if value.value is None else frozenset()
     if isinstance(value, Choice):
         return frozenset((value.origin,))
     return frozenset()

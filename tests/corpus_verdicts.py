@@ -33,7 +33,7 @@ def verdict_lines(corpus: Path = CORPUS) -> list[str]:
     for path in discover([corpus])[0]:
         name = path.relative_to(corpus).as_posix()
         try:
-            results = scan_template(load_template(path), rules, ENVIRONMENTS)
+            results = scan_template(load_template(path), rules, ENVIRONMENTS).results
         except InputError as exc:
             lines.append(f"{name}\t!\t{exc.message}")
             continue

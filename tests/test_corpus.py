@@ -29,7 +29,7 @@ def test_corpus_file_scans_or_fails_with_one_line(path):
     except InputError as exc:
         assert str(exc).startswith(str(path)) and "\n" not in str(exc)
         return
-    results = scan_template(template, RULES, ENVIRONMENTS)
+    results = scan_template(template, RULES, ENVIRONMENTS).results
     assert {r.environment for r in results} == {"prod", "dev"}
 
 

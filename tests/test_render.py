@@ -533,6 +533,6 @@ def test_document_keeps_declarations_and_adds_logical_ids_and_deployment_facts()
         "Outputs": {},
         "Rules": {},
         "Deployment": {"Environment": "staging", "Region": "us-east-2", "AccountId": "123456789012",
-                       "Parameters": {"Env": "prod"}, "SecretParameters": [], "Conditions": {},
+                       "Parameters": {"Env": "prod"}, "SecretParameters": [], "Conditions": {}, "RuleParams": {},
                        "RegionsAllowedByTemplateRules": list(REGIONS)},
     }

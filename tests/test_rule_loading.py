@@ -153,8 +153,8 @@ def test_message_field_that_is_not_a_param_is_rejected(tmp_path):
     ({"name": "odd", "expect": "OK", "resource": {"Type": "AWS::S3::Bucket"}},
      "test case 'odd': expect must be PASS, FAIL, NOT_APPLICABLE or ERROR"),
     ({"name": "typo", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "paramaters": {}},
-     "test case keys must be among decided_by, environment, expect, name, parameters, region, resource, subject, "
-     "template"),
+     "test case keys must be among decided_by, environment, expect, name, parameters, peers, region, resource, "
+     "subject, template"),
     ({"name": "pinned pass", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "decided_by": [1]},
      "test case 'pinned pass': decided_by lists the numbers of the assertions (from 1; 0 for when) that decide a "
      "FAIL or ERROR"),

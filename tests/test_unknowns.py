@@ -341,3 +341,51 @@ def test_is_known_tells_whether_a_value_is_known_at_scan_time(value, known):
            f"    Type: AWS::S3::Bucket\n    Properties: {{A: {value}}}\n"
     rule = make_rule(f"is_known(Properties.A) == `{json.dumps(known)}`")
     assert verdict(rule, text) == ("PASS", [])
+
+
+# --- references in every spelling ---------------------------------------------------------------------------
+
+KEYS = """
+Parameters:
+  KeyArn: {Type: String}
+Resources:
+  Key: {Type: AWS::KMS::Key}
+  KeyAlias:
+    Type: AWS::KMS::Alias
+    Properties: {AliasName: alias/payments-logs, TargetKeyId: !Ref Key}
+  R:
+    Type: AWS::Logs::LogGroup
+    Properties: {KmsKeyId: VALUE}
+"""
+
+
+@pytest.mark.parametrize(("value", "status"), [
+    ("!GetAtt Key.Arn", "PASS"),
+    ("!Ref KeyAlias", "PASS"),
+    ("alias/payments-logs", "PASS"),
+    ("!Sub 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/payments-logs'", "PASS"),
+    ("!Sub 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:${KeyAlias}'", "PASS"),
+    ("!Sub 'arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:key/${Key}'", "PASS"),
+    ("!Join ['', ['arn:aws:kms:', !Ref AWS::Region, ':', !Ref AWS::AccountId, ':key/', !Ref Key]]", "PASS"),
+    ("alias/aws/logs", "FAIL"),
+    ("!ImportValue shared-logs-key", "FAIL"),
+    ("!Ref KeyArn", "FAIL"),
+    ("arn:aws:kms:us-east-1:111122223333:key/00000000-0000-0000-0000-000000000000", "FAIL"),
+])
+def test_a_key_of_the_stack_is_recognised_in_every_spelling(value, status):
+    rule = make_rule("resolve(Properties.KmsKeyId).Type == 'AWS::KMS::Key'", target="AWS::Logs::LogGroup")
+    assert verdict(rule, KEYS.replace("VALUE", value))[0] == status
+
+
+def test_a_name_the_template_fixes_is_known_text():
+    text = """
+Resources:
+  Fn:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: payments-copy}
+  R:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/aws/lambda/${Fn}"}
+"""
+    rule = make_rule("Properties.LogGroupName == '/aws/lambda/payments-copy'", target="AWS::Logs::LogGroup")
+    assert verdict(rule, text) == ("PASS", [])

@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checker.collect.base import Call, Collector, Target, keep, only, tags
-from checker.render import partition_of
+from checker.partitions import partition_of
 
 
 def _vpc(response: dict, target: Target) -> dict:

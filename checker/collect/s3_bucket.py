@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.collect.base import LIVE, Call, Collector, Target, keep, policy, tags
-from checker.render import partition_of
+from checker.partitions import partition_of
 
 
 def _bucket(target: Target, _: Any) -> dict:
