@@ -23,7 +23,7 @@ from checker.gate import (
     scan_change_set,
 )
 from checker.progress import Progress
-from checker.rules import CONTROLS, Rule, bundled_rule_dirs, load_rules
+from checker.rules import Rule, bundled_rule_dirs, controls_of, load_rules
 from checker.scan import ScanReport
 from checker.waivers import Waiver, load_waiver_file
 
@@ -218,8 +218,8 @@ def _report(args: argparse.Namespace) -> int:
 def _list_rules(args: argparse.Namespace) -> int:
     rules = rule_set(args)
     width = max((len(r.id) for r in rules), default=4)
-    for control in CONTROLS:
-        for rule in (r for r in rules if r.control == control):
+    for control in controls_of(rules):
+        for rule in (r for r in rules if r.control == control.id):
             print(f"{rule.id.ljust(width)}  {rule.control:<24}  {rule.severity:<8}  {rule.target:<26}  {rule.title}")
     print(f"{len(rules)} rules")
     return EXIT_OK

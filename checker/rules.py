@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -12,10 +13,6 @@ from checker.expressions import Expression, ExpressionError, arity_problem
 from checker.load import parse, read_text
 from checker.rule_cache import cached
 
-CONTROLS = (
-    "replication", "lifecycle", "password-policy", "pitr-backtrack", "backup-retention",
-    "encryption-at-rest", "kms-rotation", "snapshot-copy", "region-mapping", "log-encryption-retention",
-)
 SEVERITIES = ("critical", "high", "medium", "low")
 SOURCES = ("template", "live")
 TEMPLATE_TARGET = "template"
@@ -28,6 +25,16 @@ _CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject"
               "decided_by", "peers"}
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 _TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
+
+
+@dataclass(frozen=True)
+class Control:
+    """A requirement of the policy that rules check, declared by the rule pack (`controls:` in a rule file)."""
+
+    id: str
+    title: str
+    description: str
+    order: int = 0  # declaration order across the loaded files
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class Rule:
     params: dict = field(default_factory=dict)
     rationale: str = ""
     compliance: dict = field(default_factory=dict)
+    control_info: Control | None = None
 
     def params_for(self, environment: str) -> dict:
         return {**self.params.get("default", {}), **self.params.get(environment, {})}
@@ -78,7 +86,8 @@ class Rule:
     def metadata(self) -> dict:
         """What reports show about the rule."""
         return {
-            "id": self.id, "title": self.title, "control": self.control, "severity": self.severity,
+            "id": self.id, "title": self.title, "control": self.control,
+            "control_title": self.control_info.title if self.control_info else self.control, "severity": self.severity,
             "target": self.target, "sources": list(self.sources), "rationale": self.rationale,
             "remediation": self.remediation, "references": list(self.references),
             "compliance": self.compliance, "file": self.file,
@@ -107,13 +116,23 @@ def load_rules(directories: list[Path]) -> list[Rule]:
 
 
 def _load_files(files: list[Path]) -> list[Rule]:
+    """Rules of the files, whose controls are those the files declare and the bundled pack's."""
+    parsed = [(str(path), parse(read_text(path), str(path))) for path in files]  # cases may use !Ref and friends
+    bundled = {path.resolve() for directory in bundled_rule_dirs() for path in directory.glob("*.y*ml")}
+    controls: dict[str, Control] = {} if bundled & {p.resolve() for p in files} else dict(bundled_controls())
+    for source, data in parsed:
+        _check_shape(data, source)
+        for control in _controls(data.get("controls"), source, len(controls)):
+            if control.id in controls:
+                raise InputError(source, f"control {control.id}: already declared")
+            controls[control.id] = control
     rules: list[Rule] = []
     seen: dict[str, str] = {}
-    for path in files:
-        for rule in load_rule_file(path):
+    for source, data in parsed:
+        for rule in _rules(data, source, controls):
             if rule.id in seen:
-                raise InputError(str(path), f"rule {rule.id}: id already defined in {seen[rule.id]}")
-            seen[rule.id] = str(path)
+                raise InputError(source, f"rule {rule.id}: id already defined in {seen[rule.id]}")
+            seen[rule.id] = source
             rules.append(rule)
     if not rules:
         raise InputError(str(files[0].parent), "no rules found; nothing would be checked")
@@ -122,17 +141,60 @@ def _load_files(files: list[Path]) -> list[Rule]:
 
 def load_rule_file(path: Path) -> list[Rule]:
     source = str(path)
-    return rules_from(parse(read_text(path), source), source)  # the template loader: cases may use !Ref
+    return rules_from(parse(read_text(path), source), source)
 
 
-def rules_from(data: Any, source: str) -> list[Rule]:
-    """The rules of a parsed rule file, validated."""
-    if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or set(data) - {"rules"}:
-        raise InputError(source, "a rule file holds one key, 'rules', a list of rules")
-    return [_rule(entry, index, source) for index, entry in enumerate(data["rules"])]
+def rules_from(data: Any, source: str, controls: Mapping[str, Control] | None = None) -> list[Rule]:
+    """The rules of one parsed rule file, validated; controls are its own and `controls` (by default the
+    bundled pack's)."""
+    _check_shape(data, source)
+    known = dict(controls if controls is not None else bundled_controls())
+    known.update({c.id: c for c in _controls(data.get("controls"), source, len(known))})
+    return _rules(data, source, known)
 
 
-def _rule(entry: Any, index: int, source: str) -> Rule:
+def _check_shape(data: Any, source: str) -> None:
+    if not isinstance(data, dict) or not data or set(data) - {"rules", "controls"} \
+            or not isinstance(data.get("rules", []), list) or not isinstance(data.get("controls", []), list):
+        raise InputError(source, "a rule file holds 'rules' (a list of rules) and/or 'controls' (a list of controls)")
+
+
+def _rules(data: dict, source: str, controls: Mapping[str, Control]) -> list[Rule]:
+    return [_rule(entry, index, source, controls) for index, entry in enumerate(data.get("rules") or [])]
+
+
+def _controls(entries: Any, source: str, first: int) -> list[Control]:
+    found = []
+    for index, entry in enumerate(entries or []):
+        if not isinstance(entry, dict) or set(entry) != {"id", "title", "description"} \
+                or not all(isinstance(v, str) and v.strip() for v in entry.values()):
+            raise InputError(source, f"control #{index + 1}: needs exactly id, title and description, as text")
+        if not re.fullmatch(r"[a-z][a-z0-9]*(-[a-z0-9]+)*", entry["id"]):
+            raise InputError(source, f"control {entry['id']}: id must be lower-case words joined by dashes")
+        found.append(Control(entry["id"], entry["title"].strip(), " ".join(entry["description"].split()),
+                             first + index))
+    return found
+
+
+@lru_cache(maxsize=1)
+def bundled_controls() -> dict[str, Control]:
+    """The controls the bundled rule pack declares."""
+    controls: dict[str, Control] = {}
+    for directory in bundled_rule_dirs():
+        for path in sorted(directory.glob("*.y*ml")):
+            data = parse(read_text(path), str(path))
+            if isinstance(data, dict):
+                controls.update({c.id: c for c in _controls(data.get("controls"), str(path), len(controls))})
+    return controls
+
+
+def controls_of(rules: list[Rule]) -> list[Control]:
+    """The controls the rules check, in declaration order."""
+    found = {rule.control_info.id: rule.control_info for rule in rules if rule.control_info}
+    return sorted(found.values(), key=lambda c: c.order)
+
+
+def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) -> Rule:
     rule_id = entry.get("id") if isinstance(entry, dict) else None
     label = f"rule {rule_id}" if isinstance(rule_id, str) else f"rule #{index + 1}"
 
@@ -151,8 +213,8 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
         raise fail(f"{texts[0]} must be text")
     if not isinstance(rule_id, str) or not _ID.fullmatch(rule_id):
         raise fail("id must be upper-case words joined by dashes, e.g. PAY-S3-REPL-001")
-    if entry["control"] not in CONTROLS:
-        raise fail(f"unknown control {entry['control']!r} (known: {', '.join(CONTROLS)})")
+    if entry["control"] not in controls:
+        raise fail(f"unknown control {entry['control']!r} (declared: {', '.join(controls) or 'none'})")
     if entry["severity"] not in SEVERITIES:
         raise fail(f"severity must be one of {', '.join(SEVERITIES)}")
     target = entry["target"]
@@ -192,6 +254,7 @@ def _rule(entry: Any, index: int, source: str) -> Rule:
         environments=tuple(environments) if environments is not None else None, params=params,
         rationale=entry.get("rationale", "").strip(),
         compliance={k: [str(i) for i in v] for k, v in compliance.items()},
+        control_info=controls[entry["control"]],
     )
 
 

@@ -86,7 +86,7 @@ def test_bad_yaml_is_rejected_with_file_and_line(tmp_path):
     ({"title": None}, "missing title"),
     ({"tests": None}, "missing tests"),
     ({"colour": "red"}, "unknown keys colour"),
-    ({"control": "backups"}, "unknown control 'backups' (known: replication, lifecycle, password-policy, "
+    ({"control": "backups"}, "unknown control 'backups' (declared: replication, lifecycle, password-policy, "
                              "pitr-backtrack, backup-retention, encryption-at-rest, kms-rotation, snapshot-copy, "
                              "region-mapping, log-encryption-retention)"),
     ({"severity": "urgent"}, "severity must be one of critical, high, medium, low"),
@@ -177,7 +177,7 @@ def test_rule_id_in_the_wrong_form_is_rejected_naming_it(tmp_path):
 def test_file_that_is_not_a_list_of_rules_is_rejected(tmp_path, text):
     path = tmp_path / "s3.yaml"
     path.write_text(text)
-    assert str(rejection(path)) == f"{path}: a rule file holds one key, 'rules', a list of rules"
+    assert str(rejection(path)) == f"{path}: a rule file holds 'rules' (a list of rules) and/or 'controls' (a list of controls)"
 
 
 def test_when_that_is_not_a_string_is_rejected(tmp_path):
@@ -245,3 +245,32 @@ def test_bare_null_in_an_expression_is_rejected_as_a_field_name(tmp_path):
     path = write_rules(tmp_path / "s3.yaml", rule_with(when="Properties.VersioningConfiguration != null"))
     assert str(rejection(path)) == (f"{path}: rule T-S3-VERSIONING-001: 'Properties.VersioningConfiguration != null' "
                                     "reads a field named null; write the literal as `null`")
+
+
+def test_a_rule_file_added_to_the_pack_can_declare_its_own_control(tmp_path):
+    from checker.rules import bundled_rule_dirs, controls_of
+
+    rule = rule_with(control="data-residency")
+    (tmp_path / "extra.yaml").write_text(yaml.safe_dump({
+        "controls": [{"id": "data-residency", "title": "Data stays in the EU", "description": "Buckets stay home."}],
+        "rules": [rule]}))
+    rules = load_rules(bundled_rule_dirs() + [tmp_path])
+    assert controls_of(rules)[-1].title == "Data stays in the EU"
+    assert next(r for r in rules if r.id == RULE["id"]).metadata()["control_title"] == "Data stays in the EU"
+
+
+def test_a_control_declared_twice_is_rejected(tmp_path):
+    from checker.rules import bundled_rule_dirs
+
+    (tmp_path / "extra.yaml").write_text(yaml.safe_dump({"controls": [
+        {"id": "replication", "title": "Again", "description": "Declared by the pack already."}]}))
+    with pytest.raises(InputError, match="control replication: already declared"):
+        load_rules(bundled_rule_dirs() + [tmp_path])
+
+
+@pytest.mark.parametrize("control", [{"id": "x"}, {"id": "Bad Id", "title": "t", "description": "d"},
+                                     {"id": "x", "title": "", "description": "d"}])
+def test_a_control_without_an_id_title_and_description_is_rejected(tmp_path, control):
+    (tmp_path / "extra.yaml").write_text(yaml.safe_dump({"controls": [control], "rules": [RULE]}))
+    with pytest.raises(InputError, match="control"):
+        load_rules([tmp_path])

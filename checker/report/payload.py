@@ -11,7 +11,7 @@ from checker.config import Environment
 from checker.gate import Decision
 from checker.report.provenance import git_revision
 from checker.results import summarize
-from checker.rules import Rule
+from checker.rules import Rule, controls_of
 from checker.scan import ScanReport
 
 TOOL_NAME = "checker"
@@ -53,6 +53,7 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         "summary": summary,
         "results": [r.to_dict() for r in report.results],
         "rules": {r.id: r.metadata() for r in rules},
+        "controls": [{"id": c.id, "title": c.title, "description": c.description} for c in controls_of(rules)],
         "input_errors": [str(e) for e in report.errors],
         "skipped": [str(e) for e in report.skipped],
         "unknown_resource_types": [asdict(u) for u in report.unknown_types],

@@ -21,7 +21,7 @@ from checker.results import (
     UNCHECKED,
     WAIVED,
 )
-from checker.rules import CONTROLS, SOURCES
+from checker.rules import SOURCES
 
 # In a group of results the worst status wins (control matrix cells, verdicts, sorting).
 WORST_FIRST = (FAIL, ERROR, NOT_FOUND, NOT_COLLECTED, WAIVED, PASS, NOT_APPLICABLE)
@@ -77,7 +77,8 @@ def sources(payload: dict) -> list[str]:
 def controls(payload: dict) -> list[str]:
     present = {r["control"] for r in payload["results"]}
     present |= {rule.get("control") for rule in payload.get("rules", {}).values() if rule.get("control")}
-    return [c for c in CONTROLS if c in present] + sorted(present - set(CONTROLS))
+    declared = [c["id"] for c in payload.get("controls", [])]
+    return [c for c in declared if c in present] + sorted(present - set(declared))
 
 
 def ordered_results(payload: dict) -> list[dict]:
