@@ -177,7 +177,8 @@ def test_rule_id_in_the_wrong_form_is_rejected_naming_it(tmp_path):
 def test_file_that_is_not_a_list_of_rules_is_rejected(tmp_path, text):
     path = tmp_path / "s3.yaml"
     path.write_text(text)
-    assert str(rejection(path)) == f"{path}: a rule file holds 'rules' (a list of rules) and/or 'controls' (a list of controls)"
+    assert str(rejection(path)) == (f"{path}: a rule file holds 'rules' (a list of rules) and/or 'controls' "
+                                    "(a list of controls)")
 
 
 def test_when_that_is_not_a_string_is_rejected(tmp_path):
