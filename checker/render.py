@@ -1,6 +1,7 @@
 """Render a template for one environment into the document that rules evaluate."""
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,7 +11,7 @@ from checker.intrinsics import Scope, resolve, sub_variables, truth
 from checker.load import Template
 from checker.names import NAME_PROPERTIES, fixed_arn, fixed_name
 from checker.partitions import partition_of, url_suffix_of
-from checker.values import NO_VALUE, Maybe, Unknown
+from checker.values import NO_VALUE, Maybe, Unknown, display
 from checker.worlds import ConditionSpace
 
 # Commercial regions in which a template's own Rules section is tried (see RegionsAllowedByTemplateRules).
@@ -202,8 +203,10 @@ def _declarations(parameters: dict, resources: dict) -> dict:
     usage: dict[str, list[dict]] = {name: [] for name in parameters}
     for logical_id, resource in resources.items():
         for key, value in (resource.get("Properties") or {}).items():
+            inside = _within_dynamic_references(value, usage)
             for name in sorted(referenced_parameters(value, usage)):
-                usage[name].append({"Resource": logical_id, "Type": resource["Type"], "Property": key})
+                use = {"Resource": logical_id, "Type": resource["Type"], "Property": key}
+                usage[name].append({**use, "InDynamicReference": True} if name in inside else use)
     declarations = {}
     for name, spec in parameters.items():
         if not isinstance(spec, dict):
@@ -227,6 +230,35 @@ def referenced_parameters(value: Any, names: Any) -> set[str]:
     if isinstance(text, str):
         found |= {name for name in sub_variables(text) if name in names}
     return found
+
+
+def _within_dynamic_references(value: Any, names: Any) -> set[str]:
+    """Parameters that `value` uses only inside a dynamic reference it builds, e.g. the secret's ARN in
+    !Sub '{{resolve:secretsmanager:${SecretArn}:SecretString:password}}'."""
+    built = [v for v in _intrinsic_calls(value, ("Fn::Sub", "Fn::Join")) if "{{resolve:" in json.dumps(v, default=str)]
+    inside = set().union(*(referenced_parameters(v, names) for v in built)) if built else set()
+    outside = referenced_parameters(_without(value, built), names)
+    return inside - outside
+
+
+def _intrinsic_calls(value: Any, kinds: tuple[str, ...]) -> list[Any]:
+    if isinstance(value, list):
+        return [c for v in value for c in _intrinsic_calls(v, kinds)]
+    if not isinstance(value, dict):
+        return []
+    if len(value) == 1 and next(iter(value)) in kinds:
+        return [value]
+    return [c for v in value.values() for c in _intrinsic_calls(v, kinds)]
+
+
+def _without(value: Any, parts: list[Any]) -> Any:
+    if any(value is p for p in parts):
+        return None
+    if isinstance(value, list):
+        return [_without(v, parts) for v in value]
+    if isinstance(value, dict):
+        return {k: _without(v, parts) for k, v in value.items()}
+    return value
 
 
 def _no_echo(spec: dict) -> bool:
@@ -269,19 +301,40 @@ def rules_accept(rendered_rules: dict) -> bool | Unknown:
 def regions_allowed(template: Template, env: Environment, values: dict[str, Any]) -> list[Any]:
     """Regions in which the template's own Rules section accepts this environment's parameter `values`.
 
-    A region whose acceptance rests on something unknown is listed as `Maybe`.
+    Only assertions whose outcome depends on the Region are judged: an account pin or a check of the
+    parameters' resources says nothing about Regions. A region whose acceptance rests on something
+    unknown is listed as `Maybe`.
     """
     body = template.body
     rules = body.get("Rules") or {}
     if not rules:
         return list(REGIONS)
-    allowed: list[Any] = []
+    by_region = {}
     for region in REGIONS:
         scope = Scope({**values, **pseudo_parameters(env, region)}, body.get("Mappings") or {},
                       body.get("Conditions") or {}, set(body["Resources"]), region, body.get("Parameters"))
-        accepted = rules_accept(render_rules(rules, scope))
+        by_region[region] = render_rules(rules, scope)
+    about_region = _region_dependent(by_region)
+    allowed: list[Any] = []
+    for region, rendered in by_region.items():
+        judged = {name: {**rule, "Assertions": [a for index, a in enumerate(rule["Assertions"])
+                                                if (name, index) in about_region]}
+                  for name, rule in rendered.items()}
+        accepted = rules_accept(judged)
         if accepted is True:
             allowed.append(region)
         elif isinstance(accepted, Unknown):
             allowed.append(Maybe(region, accepted.origins))
     return allowed
+
+
+def _region_dependent(by_region: dict[str, dict]) -> set[tuple[str, int]]:
+    """(rule name, assertion index) of the assertions whose rendered outcome differs between Regions."""
+    outcomes: dict[tuple[str, int], set[str]] = {}
+    for rendered in by_region.values():
+        for name, rule in rendered.items():
+            for index, assertion in enumerate(rule["Assertions"]):
+                shown = assertion.get("Assert") if isinstance(assertion, dict) else assertion
+                outcomes.setdefault((name, index), set()).add(json.dumps(display(shown), sort_keys=True,
+                                                                         default=str))
+    return {key for key, seen in outcomes.items() if len(seen) > 1}

@@ -536,3 +536,42 @@ def test_document_keeps_declarations_and_adds_logical_ids_and_deployment_facts()
                        "Parameters": {"Env": "prod"}, "SecretParameters": [], "Conditions": {}, "RuleParams": {},
                        "RegionsAllowedByTemplateRules": list(REGIONS)},
     }
+
+
+def test_only_assertions_about_the_region_decide_which_regions_the_rules_allow():
+    text = """
+Parameters:
+  Env: {Type: String}
+  Subnets: {Type: "List<AWS::EC2::Subnet::Id>"}
+  Vpc: {Type: "AWS::EC2::VPC::Id"}
+Mappings:
+  Home: {prod: {Region: us-east-1}}
+Rules:
+  HomeRegion:
+    Assertions:
+      - Assert: !Equals [!Ref AWS::Region, !FindInMap [Home, !Ref Env, Region]]
+  ProductionAccount:
+    Assertions:
+      - Assert: !Equals [!Ref AWS::AccountId, "111122223333"]
+  SubnetsInVpc:
+    Assertions:
+      - Assert: !EachMemberEquals [!ValueOfAll ["AWS::EC2::Subnet::Id", VpcId], !Ref Vpc]
+Resources: {}
+"""
+    document = render_text(text, parameters={"Env": "prod"})
+    assert document["Deployment"]["RegionsAllowedByTemplateRules"] == ["us-east-1"]
+
+
+def test_parameters_used_only_inside_a_dynamic_reference_say_so():
+    text = """
+Parameters:
+  SecretArn: {Type: String}
+Resources:
+  Db:
+    Type: AWS::RDS::DBInstance
+    Properties:
+      MasterUserPassword: !Sub "{{resolve:secretsmanager:${SecretArn}:SecretString:password}}"
+"""
+    assert render_text(text)["Parameters"]["SecretArn"]["UsedBy"] == [
+        {"Resource": "Db", "Type": "AWS::RDS::DBInstance", "Property": "MasterUserPassword",
+         "InDynamicReference": True}]
