@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -258,7 +258,7 @@ def _join(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
 def _keys_or_values(name: str) -> Implementation:
     def call(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
         subject = interpreter.read(args[0])
-        if isinstance(subject, Mapping):
+        if isinstance(subject, dict):
             listed = []
             for key, item in subject.items():
                 item = interpreter.read(item)
@@ -387,14 +387,14 @@ def _resource(context: Context, interpreter: Interpreter, value: Any, followed: 
             return _open(value)
     elif isinstance(value, Unknown):
         return _open(value)
-    if isinstance(found, Mapping) and found.get("Type") == "AWS::KMS::Alias":
+    if isinstance(found, dict) and found.get("Type") == "AWS::KMS::Alias":
         logical_id = str(found.get("LogicalId"))
         properties = found.get("Properties")
         if logical_id in followed:
             return None
         if isinstance(properties, Unknown):
             return Unknown(properties.origins)
-        target = interpreter.read(properties.get("TargetKeyId")) if isinstance(properties, Mapping) else None
+        target = interpreter.read(properties.get("TargetKeyId")) if isinstance(properties, dict) else None
         return _resource(context, interpreter, target, followed | {logical_id})
     return found
 
@@ -484,7 +484,7 @@ def _intersects(context: Context, interpreter: Interpreter, args: list[Any]) -> 
 
 def _ref(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     resource = interpreter.read(args[0])
-    if not isinstance(resource, Mapping) or not isinstance(resource.get("LogicalId"), str):
+    if not isinstance(resource, dict) or not isinstance(resource.get("LogicalId"), str):
         return None
     physical = resource.get("PhysicalId")
     if physical is not None:  # live
@@ -494,7 +494,7 @@ def _ref(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
 
 def _arn(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     resource = interpreter.read(args[0])
-    if not isinstance(resource, Mapping) or not isinstance(resource.get("LogicalId"), str):
+    if not isinstance(resource, dict) or not isinstance(resource.get("LogicalId"), str):
         return None
     if "Arn" in resource:  # live
         return resource["Arn"]

@@ -7,7 +7,6 @@ one `World`, which picks the branch of a `Choice` on an assigned condition.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from checker.logic import World, negate
@@ -52,7 +51,7 @@ class Interpreter:
     visit_pipe = visit_subexpression
 
     def visit_field(self, node: dict, value: Any) -> Any:
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return self.read(value.get(node["value"]))
         if isinstance(value, Unknown) and value.type in (None, "object"):
             return Unknown(value.origins, form=value.form)
@@ -186,8 +185,8 @@ class Interpreter:
         return projected
 
     def visit_value_projection(self, node: dict, value: Any) -> Any:
-        base = self._base(node, value, Mapping)
-        if not isinstance(base, Mapping):
+        base = self._base(node, value, dict)
+        if not isinstance(base, dict):
             return base
         projected: list[Any] = []
         for item in base.values():

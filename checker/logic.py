@@ -50,7 +50,7 @@ def json_type(value: Any) -> str | None:
         return "number"
     if isinstance(value, list):
         return "array"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "object"
     if isinstance(value, Unknown):
         return value.type
@@ -142,7 +142,7 @@ class World:
         value = self.read(value)
         if value is NO_VALUE:
             return None
-        if isinstance(value, Mapping) and contains_special(value):
+        if isinstance(value, dict) and contains_special(value):
             return {k: v for k, v in ((k, self.settle(v)) for k, v in value.items())}
         if isinstance(value, list) and contains_special(value):
             return [Maybe(self.settle(v.value), v.origins) if isinstance(v, Maybe) else self.settle(v) for v in value]
@@ -169,7 +169,7 @@ class World:
                     return True
                 maybes.append(item)
             return unknown_truth(frozenset().union(*(m.origins for m in maybes)))
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return bool(value)
         if kind is Unknown:
             if value.truthy is not None:
@@ -185,7 +185,7 @@ class World:
         """`left == right`, three-valued."""
         left, right = known_text(self.read(left)), known_text(self.read(right))
         if not (_special(left) or _special(right)):
-            if isinstance(left, (Mapping, list)) and isinstance(right, (Mapping, list)):
+            if isinstance(left, (dict, list)) and isinstance(right, (dict, list)):
                 return self._equal_containers(left, right)
             return _plain_equal(left, right)
         for one, other in ((left, right), (right, left)):
@@ -207,12 +207,12 @@ class World:
                 return False  # text against null, a number, a list...
         if isinstance(left, Text) or isinstance(right, Text):
             return _text_equal(left, right)
-        if isinstance(left, (Mapping, list)) and isinstance(right, (Mapping, list)):
+        if isinstance(left, (dict, list)) and isinstance(right, (dict, list)):
             return self._equal_containers(left, right)
         return unknown_truth(deep_origins(left) | deep_origins(right))
 
     def _equal_containers(self, left: Any, right: Any) -> Truth:
-        if isinstance(left, Mapping) and isinstance(right, Mapping):
+        if isinstance(left, dict) and isinstance(right, dict):
             verdicts: list[Truth] = []
             for key in set(left) | set(right):
                 if key in left and key in right:

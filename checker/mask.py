@@ -39,7 +39,7 @@ class Masker:
 
     def mask(self, value: Any, secret: bool = False) -> Any:
         """A copy of `value` with secrets masked (strings under password-like keys, directly or in a list)."""
-        if isinstance(value, Mapping):
+        if isinstance(value, dict):
             return {k: self.mask(v, secret or is_secret_key(k)) for k, v in value.items()}
         if isinstance(value, list):
             return [self.mask(v, secret) for v in value]
@@ -58,10 +58,10 @@ def mask(value: Any) -> Any:
 def document_secrets(document: Mapping[str, Any]) -> list[Any]:
     """The values of a document's NoEcho parameters."""
     deployment = document.get("Deployment")
-    if not isinstance(deployment, Mapping):
+    if not isinstance(deployment, dict):
         return []
     values = deployment.get("Parameters")
-    values = values if isinstance(values, Mapping) else {}
+    values = values if isinstance(values, dict) else {}
     found: list[Any] = []
     for name in deployment.get("SecretParameters") or ():
         value = values.get(name)

@@ -149,7 +149,7 @@ def render(template: Template, env: Environment) -> Document:
 
     document = Document({key: body[key] for key in ("AWSTemplateFormatVersion", "Description", "Transform")
                          if key in body})
-    document["Parameters"] = _declarations(declared, resources)
+    document["Parameters"] = _declarations(declared, resources, body)
     document["Resources"] = rendered_resources
     document["Outputs"] = _render_outputs(body.get("Outputs") or {}, scope)
     document["Rules"] = render_rules(body.get("Rules") or {}, scope)
@@ -198,67 +198,59 @@ def _render_outputs(outputs: dict, scope: Scope) -> dict:
     return rendered
 
 
-def _declarations(parameters: dict, resources: dict) -> dict:
+_USAGE: dict[int, tuple[dict, dict]] = {}  # id(body) -> (body, declarations): the same in every environment
+
+
+def _declarations(parameters: dict, resources: dict, body: dict) -> dict:
     """Parameter declarations as written, each with `UsedBy` (the resource properties that reference it)."""
+    cached = _USAGE.get(id(body))
+    if cached is not None and cached[0] is body:
+        return cached[1]
     usage: dict[str, list[dict]] = {name: [] for name in parameters}
     for logical_id, resource in resources.items():
         for key, value in (resource.get("Properties") or {}).items():
-            inside = _within_dynamic_references(value, usage)
-            for name in sorted(referenced_parameters(value, usage)):
+            found: dict[str, bool] = {}
+            _parameter_uses(value, usage, False, found)
+            for name in sorted(found):
                 use = {"Resource": logical_id, "Type": resource["Type"], "Property": key}
-                usage[name].append({**use, "InDynamicReference": True} if name in inside else use)
-    declarations = {}
-    for name, spec in parameters.items():
-        if not isinstance(spec, dict):
-            declarations[name] = spec
-            continue
-        declarations[name] = {**spec, "UsedBy": usage[name]}
+                usage[name].append({**use, "InDynamicReference": True} if found[name] else use)
+    declarations = {name: {**spec, "UsedBy": usage[name]} if isinstance(spec, dict) else spec
+                    for name, spec in parameters.items()}
+    _USAGE.clear()  # one template at a time: its environments render one after the other
+    _USAGE[id(body)] = (body, declarations)
     return declarations
 
 
 def referenced_parameters(value: Any, names: Any) -> set[str]:
     """Names among `names` that `value` references through Ref or a Fn::Sub variable."""
+    found: dict[str, bool] = {}
+    _parameter_uses(value, names, False, found)
+    return set(found)
+
+
+def _parameter_uses(value: Any, names: Any, inside: bool, found: dict[str, bool]) -> None:
+    """Record in `found` each parameter `value` references, and whether every use is inside a dynamic
+    reference the value builds (e.g. the secret's ARN in !Sub '{{resolve:secretsmanager:${Arn}::password}}')."""
     if isinstance(value, list):
-        return set().union(*(referenced_parameters(v, names) for v in value))
+        for item in value:
+            _parameter_uses(item, names, inside, found)
+        return
     if not isinstance(value, dict):
-        return set()
-    found = set().union(*(referenced_parameters(v, names) for v in value.values()))
-    if isinstance(value.get("Ref"), str) and value["Ref"] in names:
-        found.add(value["Ref"])
+        return
     text = value.get("Fn::Sub")
     text = text[0] if isinstance(text, list) and text else text
-    if isinstance(text, str):
-        found |= {name for name in sub_variables(text) if name in names}
-    return found
-
-
-def _within_dynamic_references(value: Any, names: Any) -> set[str]:
-    """Parameters that `value` uses only inside a dynamic reference it builds, e.g. the secret's ARN in
-    !Sub '{{resolve:secretsmanager:${SecretArn}:SecretString:password}}'."""
-    built = [v for v in _intrinsic_calls(value, ("Fn::Sub", "Fn::Join")) if "{{resolve:" in json.dumps(v, default=str)]
-    inside = set().union(*(referenced_parameters(v, names) for v in built)) if built else set()
-    outside = referenced_parameters(_without(value, built), names)
-    return inside - outside
-
-
-def _intrinsic_calls(value: Any, kinds: tuple[str, ...]) -> list[Any]:
-    if isinstance(value, list):
-        return [c for v in value for c in _intrinsic_calls(v, kinds)]
-    if not isinstance(value, dict):
-        return []
-    if len(value) == 1 and next(iter(value)) in kinds:
-        return [value]
-    return [c for v in value.values() for c in _intrinsic_calls(v, kinds)]
-
-
-def _without(value: Any, parts: list[Any]) -> Any:
-    if any(value is p for p in parts):
-        return None
-    if isinstance(value, list):
-        return [_without(v, parts) for v in value]
-    if isinstance(value, dict):
-        return {k: _without(v, parts) for k, v in value.items()}
-    return value
+    joined = value.get("Fn::Join")
+    inside = inside or (isinstance(text, str) and "{{resolve:" in text) or (
+        isinstance(joined, list) and any(isinstance(p, str) and "{{resolve:" in p
+                                         for p in (joined[1] if len(joined) == 2 and isinstance(joined[1], list)
+                                                   else [])))
+    referenced = [value["Ref"]] if isinstance(value.get("Ref"), str) else []
+    referenced += sub_variables(text) if isinstance(text, str) else []
+    for name in referenced:
+        if name in names:
+            found[name] = found.get(name, True) and inside
+    for item in value.values():
+        _parameter_uses(item, names, inside, found)
 
 
 def _no_echo(spec: dict) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -118,14 +118,15 @@ def load_rules(directories: list[Path]) -> list[Rule]:
 def _load_files(files: list[Path]) -> list[Rule]:
     """Rules of the files, whose controls are those the files declare and the bundled pack's."""
     parsed = [(str(path), parse(read_text(path), str(path))) for path in files]  # cases may use !Ref and friends
-    bundled = {path.resolve() for directory in bundled_rule_dirs() for path in directory.glob("*.y*ml")}
-    controls: dict[str, Control] = {} if bundled & {p.resolve() for p in files} else dict(bundled_controls())
+    controls: dict[str, Control] = {}
     for source, data in parsed:
         _check_shape(data, source)
         for control in _controls(data.get("controls"), source, len(controls)):
             if control.id in controls:
                 raise InputError(source, f"control {control.id}: already declared")
             controls[control.id] = control
+    controls = {**{k: replace(c, order=c.order + len(controls)) for k, c in bundled_controls().items()
+                   if k not in controls}, **controls}
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for source, data in parsed:

@@ -84,6 +84,7 @@ def expand(template: Template, region: str | None) -> Template:
     """The template as CloudFormation deploys it after the SAM transform (unchanged without it)."""
     if not uses_sam(template.body):
         return template
+    from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
     from samtranslator.translator.translator import Translator
@@ -100,11 +101,13 @@ def expand(template: Template, region: str | None) -> Template:
             location = _packaged(resource)
             if location:
                 local_children[logical_id] = location
-    translator = Translator(None, Parser(), boto_session=SimpleNamespace(region_name=region))
+    metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    translator = Translator(None, Parser(), boto_session=SimpleNamespace(region_name=region), metrics=metrics)
     policies = _ManagedPolicies(partition)
     try:
         expanded = translator.translate(body, {"AWS::Region": region, "AWS::Partition": partition},
                                         passthrough_metadata=True, get_managed_policy_map=policies.load)
+        metrics.publish()  # to nowhere; unpublished metrics would be complained about on stderr
     except InvalidDocumentException as exc:
         reasons = "; ".join(str(cause) for cause in getattr(exc, "causes", []) or [exc])
         raise InputError(template.path, f"the SAM transform rejects the template: {reasons}") from None

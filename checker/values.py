@@ -18,7 +18,7 @@ Templates and live documents hold plain JSON-like data and, where something is o
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -276,7 +276,7 @@ def display(value: Any) -> Any:
         return value.low if value.low == value.high else f"{value.low}..{value.high}"
     if value is NO_VALUE:
         return {"Ref": "AWS::NoValue"}
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return {k: display(v) for k, v in value.items()} if contains_special(value) else value
     if isinstance(value, list):
         return [display(v) for v in value] if contains_special(value) else value

@@ -139,3 +139,12 @@ def test_unknown_rule_params_in_the_configuration_are_an_error():
     env = Environment("prod", "us-east-1", rule_params={"replicate_too": ["dev"]})
     with pytest.raises(InputError, match="sets replicate_too, which no rule declares"):
         scan([], [make_rule("AWS::S3::Bucket", "`true`")], [env])
+
+
+def test_expanding_sam_prints_nothing(tmp_path, capfd):
+    (tmp_path / "template.yaml").write_text(SAM)
+    scan([tmp_path / "template.yaml"], [make_rule("AWS::Events::Rule", "`true`")], PROD)
+    import gc
+
+    gc.collect()  # the translator's leftovers complain when they are collected
+    assert capfd.readouterr() == ("", "")

@@ -44,7 +44,11 @@ def write_atomic(path: str | Path, text: str) -> None:
 
 
 def _json(payload: dict) -> str:
-    return json.dumps(payload, indent=2, default=str) + "\n"
+    """The payload as JSON with one result per line: readable in a diff, and written by the C encoder (an
+    indented dump would take the pure-Python one)."""
+    head = json.dumps({**{k: v for k, v in payload.items() if k != "results"}, "results": []}, default=str)
+    results = ",\n".join(json.dumps(result, default=str) for result in payload.get("results", []))
+    return f"{head[:-2]}\n{results}\n]}}\n" if results else head + "\n"
 
 
 # Format name -> "module:function" rendering the payload as text. Imported on use, so that a scan that

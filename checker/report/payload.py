@@ -9,7 +9,7 @@ from typing import Any
 from checker import __version__
 from checker.config import Environment
 from checker.gate import Decision
-from checker.report.provenance import git_revision
+from checker.report.provenance import git_revisions
 from checker.results import summarize
 from checker.rules import Rule, controls_of
 from checker.scan import ScanReport
@@ -43,13 +43,14 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     and `drift` (rule and property differences between template and deployment) are added too.
     """
     summary = summarize(report.results)
+    revisions = git_revisions(report.templates)
     payload: dict[str, Any] = {
         "tool": {"name": TOOL_NAME, "version": __version__},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "rule_pack": {"version": rule_pack_version(rules), "rules": len(rules)},
         "environments": [{"name": e.name, "region": e.region, "account_id": e.account_id,
                           "stack_name": e.stack_name} for e in environments],
-        "templates": [{"path": path, "sha256": _file_digest(path), **git_revision(path)} for path in report.templates],
+        "templates": [{"path": path, "sha256": _file_digest(path), **revisions[path]} for path in report.templates],
         "summary": summary,
         "results": [r.to_dict() for r in report.results],
         "rules": {r.id: r.metadata() for r in rules},
