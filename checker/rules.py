@@ -11,7 +11,6 @@ from typing import Any
 from checker.errors import InputError
 from checker.expressions import Expression, ExpressionError, arity_problem
 from checker.load import parse, read_text
-from checker.rule_cache import cached
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SOURCES = ("template", "live")
@@ -112,7 +111,7 @@ def load_rules(directories: list[Path]) -> list[Rule]:
         files += sorted(Path(directory).glob("*.y*ml"))
     if not files:
         raise InputError(", ".join(map(str, directories)) or "rules", "no rules found; nothing would be checked")
-    return cached(files, lambda: _load_files(files))
+    return _load_files(files)
 
 
 def _load_files(files: list[Path]) -> list[Rule]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import copy
 import json
+from functools import lru_cache
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from checker.cache import cached_json
 from checker.errors import InputError
 from checker.load import Template, validate_shape
 
@@ -55,6 +58,18 @@ _ARTIFACTS = {"AWS::Serverless::Function": "CodeUri", "AWS::Serverless::LayerVer
 _PLACEHOLDER = "s3://local-artifact/unpackaged"
 
 
+@lru_cache(maxsize=1)
+def _reuse_policy_templates() -> None:
+    """The translator validates its bundled policy templates against their schema on every translation
+    (40 ms each); they are validated once per process instead."""
+    from samtranslator.plugins.policies.policy_templates_plugin import PolicyTemplatesForResourcePlugin
+    from samtranslator.policy_template_processor.processor import PolicyTemplatesProcessor
+    from samtranslator.translator import translator
+
+    processor = PolicyTemplatesProcessor(PolicyTemplatesProcessor.get_default_policy_templates_json())
+    translator.make_policy_template_for_function_plugin = lambda: PolicyTemplatesForResourcePlugin(processor)
+
+
 def _packaged(resource: dict) -> str | None:
     """Put a resource in the form `sam package` leaves it; returns a nested application's local template."""
     properties = resource.setdefault("Properties", {})
@@ -81,9 +96,23 @@ def _packaged(resource: dict) -> str | None:
 
 
 def expand(template: Template, region: str | None) -> Template:
-    """The template as CloudFormation deploys it after the SAM transform (unchanged without it)."""
+    """The template as CloudFormation deploys it after the SAM transform (unchanged without it).
+
+    Expansions are cached (checker.cache) under the template's content, the Region and the translator's
+    version: importing the translator alone costs more than half a second.
+    """
     if not uses_sam(template.body):
         return template
+    from importlib.metadata import version
+
+    region = region or "us-east-1"
+    parts = [json.dumps(template.body, sort_keys=True, default=str), region, version("aws-sam-translator"),
+             Path(__file__).read_text(encoding="utf-8")]
+    expanded, sources = cached_json("sam", parts, lambda: _translate(template, region))
+    return Template(template.path, validate_shape(expanded, template.path), sources, copy.copy(template.body))
+
+
+def _translate(template: Template, region: str) -> tuple[dict, dict[str, str]]:
     from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
@@ -91,7 +120,6 @@ def expand(template: Template, region: str | None) -> Template:
 
     from checker.partitions import partition_of
 
-    region = region or "us-east-1"
     partition = partition_of(region)
     body = json.loads(json.dumps(template.body))  # plain data the translator may change
     local_children = {}
@@ -102,6 +130,7 @@ def expand(template: Template, region: str | None) -> Template:
             if location:
                 local_children[logical_id] = location
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    _reuse_policy_templates()
     translator = Translator(None, Parser(), boto_session=SimpleNamespace(region_name=region), metrics=metrics)
     policies = _ManagedPolicies(partition)
     try:
@@ -128,4 +157,4 @@ def expand(template: Template, region: str | None) -> Template:
         if isinstance(child, dict) and isinstance(child.get("Properties"), dict):
             child["Properties"]["TemplateURL"] = location  # followed like any nested stack
     expanded.pop("Transform", None)
-    return Template(template.path, validate_shape(expanded, template.path), sources, copy.copy(template.body))
+    return expanded, sources
