@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checker.expressions import Context, EvaluationError
+from checker.expressions import NO_ASSUMPTIONS, Context, EvaluationError
 from checker.index import DocumentIndex
 from checker.logic import World
 from checker.mask import Masker, document_secrets
@@ -92,7 +92,7 @@ class Verdict:
 
 def decide(rule: Rule, subject: Any, context: Context, space: ConditionSpace | None) -> Verdict:
     """The verdict of `rule` on `subject`, splitting into worlds when undecided conditions leave it open."""
-    verdict = judge(rule, subject, context, World())
+    verdict = judge(rule, subject, context, NO_ASSUMPTIONS)
     if verdict.status != ERROR or space is None or not _conditions(verdict, {}):
         return verdict
     budget = [_MAX_WORLDS]

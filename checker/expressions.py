@@ -9,7 +9,7 @@ from jmespath import exceptions
 
 from checker.functions import FUNCTIONS
 from checker.index import DocumentIndex
-from checker.interpreter import Interpreter
+from checker.interpreter import Interpreter, compile_tree
 from checker.logic import World
 
 
@@ -25,6 +25,9 @@ class Expression:
         try:
             self._parsed = jmespath.compile(text)
             self._evidence = jmespath.compile(evidence).parsed if evidence else _default_evidence(self._parsed.parsed)
+            self._search = compile_tree(self._parsed.parsed)
+            self._show = compile_tree(self._evidence)
+            self._path = _fields(self._evidence)
         except exceptions.JMESPathError as exc:
             raise ExpressionError(f"invalid JMESPath {evidence if evidence and text not in str(exc) else text!r}: "
                                   f"{str(exc).splitlines()[0]}") from None
@@ -41,7 +44,7 @@ class Expression:
 
     def field_path(self) -> list[str]:
         """The chain of field names the evidence reads (e.g. Properties.BackupRetentionPeriod)."""
-        return _fields(self._evidence)
+        return self._path
 
     def field_names(self) -> set[str]:
         """Every field name the expression or its evidence reads, anywhere (string literals excluded)."""
@@ -51,10 +54,10 @@ class Expression:
         return names
 
     def search(self, data: Any, context: Context, world: World | None = None) -> Any:
-        return context.interpreter(world or _NO_ASSUMPTIONS).visit(self._parsed.parsed, data)
+        return self._search(data, context.interpreter(world or NO_ASSUMPTIONS))
 
     def evidence(self, data: Any, context: Context, world: World | None = None) -> Any:
-        return context.interpreter(world or _NO_ASSUMPTIONS).visit(self._evidence, data)
+        return self._show(data, context.interpreter(world or NO_ASSUMPTIONS))
 
 
 def _default_evidence(node: dict) -> dict:
@@ -136,8 +139,13 @@ class Context:
         self.index = index if index is not None else DocumentIndex(document)
         self.peers = peers
         self._interpreters: dict[tuple, Interpreter] = {}
+        self._plain: Interpreter | None = None  # the interpreter of the world that assumes nothing
 
     def interpreter(self, world: World) -> Interpreter:
+        if world is NO_ASSUMPTIONS:
+            if self._plain is None:
+                self._plain = Interpreter(world, self.call)
+            return self._plain
         key = tuple(sorted(world.assignment.items()))
         interpreter = self._interpreters.get(key)
         if interpreter is None:
@@ -148,6 +156,6 @@ class Context:
         return FUNCTIONS[name].call(self, interpreter, args)
 
 
-_NO_ASSUMPTIONS = World()
+NO_ASSUMPTIONS = World()
 
 EvaluationError = (exceptions.JMESPathError, ValueError, TypeError, RecursionError)

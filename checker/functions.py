@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from jmespath import exceptions
 from jmespath import functions as builtin
 
+from checker.interpreter import ExpressionReference, Interpreter
 from checker.logic import World, all_of, any_of, both, json_type, unknown_truth
 from checker.names import fixed_arn, fixed_name
 from checker.partitions import partition_of
@@ -35,7 +36,6 @@ from checker.values import (
 
 if TYPE_CHECKING:
     from checker.expressions import Context
-    from checker.interpreter import Interpreter
 
 # Kinds of unknown that may stand for anything, a resource of the stack included (an undecided condition, a
 # failed read, a malformed template); the other kinds (a parameter, an import, a dynamic reference...) come
@@ -278,7 +278,7 @@ def _map(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     expression, items = args[0], interpreter.read(args[1])
     if isinstance(items, Unknown):
         return Unknown(items.origins, "array")
-    if not isinstance(items, list) or not hasattr(expression, "node"):
+    if not isinstance(items, list) or not isinstance(expression, ExpressionReference):
         return _plain("map", "array")(context, interpreter, args)
     mapped = []
     for item in items:
@@ -295,7 +295,7 @@ def _by_key(name: str) -> Implementation:
         items, expression = interpreter.read(args[0]), args[1]
         if isinstance(items, Unknown):
             return Unknown(items.origins, "array" if name == "sort_by" else None)
-        if not isinstance(items, list) or not hasattr(expression, "node"):
+        if not isinstance(items, list) or not isinstance(expression, ExpressionReference):
             raise exceptions.JMESPathTypeError(name, items, type(items).__name__, ["array"])
         if any(isinstance(i, Maybe) for i in items):
             return Unknown(frozenset().union(*(i.origins for i in items if isinstance(i, Maybe))))

@@ -152,6 +152,9 @@ class World:
 
     def truth(self, value: Any) -> Truth:
         """JMESPath truth (false, null, "", [] and {} are false), three-valued."""
+        kind = type(value)
+        if kind is bool:
+            return value
         value = self.read(value)
         kind = type(value)
         if kind is bool:
@@ -183,6 +186,8 @@ class World:
 
     def equal(self, left: Any, right: Any) -> Truth:
         """`left == right`, three-valued."""
+        if type(left) in _SCALARS and type(right) in _SCALARS:
+            return _plain_equal(left, right)
         left, right = known_text(self.read(left)), known_text(self.read(right))
         if not (_special(left) or _special(right)):
             if isinstance(left, (dict, list)) and isinstance(right, (dict, list)):
@@ -256,6 +261,7 @@ class World:
         return unknown_truth(deep_origins(left) | deep_origins(right))
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
 _ORDER = {
     "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
 }
