@@ -1,6 +1,7 @@
 """Load and validate rule files. A bad rule file is rejected before anything runs."""
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -8,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from checker.cache import cached_json
 from checker.errors import InputError
 from checker.expressions import Expression, ExpressionError, arity_problem
 from checker.load import parse, read_text
@@ -114,18 +116,25 @@ def load_rules(directories: list[Path]) -> list[Rule]:
     return _load_files(files)
 
 
+def _parsed(path: Path) -> Any:
+    """A rule file's data (test cases may use !Ref and friends), cached as JSON under its content."""
+    source = str(path)
+    data = path.read_bytes()
+    engine = [(Path(__file__).parent / name).read_bytes() for name in ("load.py", "yaml_template.py")]
+    return cached_json("rule-file", [data, *engine], lambda: json.loads(json.dumps(parse(read_text(path), source))))
+
+
 def _load_files(files: list[Path]) -> list[Rule]:
     """Rules of the files, whose controls are those the files declare and the bundled pack's."""
-    parsed = [(str(path), parse(read_text(path), str(path))) for path in files]  # cases may use !Ref and friends
-    controls: dict[str, Control] = {}
+    parsed = [(str(path), _parsed(path)) for path in files]
+    declared: dict[str, Control] = {}
     for source, data in parsed:
         _check_shape(data, source)
-        for control in _controls(data.get("controls"), source, len(controls)):
-            if control.id in controls:
+        for control in _controls(data.get("controls"), source, len(declared)):
+            if control.id in declared:
                 raise InputError(source, f"control {control.id}: already declared")
-            controls[control.id] = control
-    controls = {**{k: replace(c, order=c.order + len(controls)) for k, c in bundled_controls().items()
-                   if k not in controls}, **controls}
+            declared[control.id] = control
+    controls = _Controls(declared)
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for source, data in parsed:
@@ -176,13 +185,29 @@ def _controls(entries: Any, source: str, first: int) -> list[Control]:
     return found
 
 
+class _Controls(dict):
+    """Controls declared by the loaded files; the bundled pack's (after them) for ids they do not declare."""
+
+    def __missing__(self, key: str) -> Control:
+        bundled = bundled_controls().get(key)
+        if bundled is None:
+            raise KeyError(key)
+        return replace(bundled, order=bundled.order + 1000)
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in bundled_controls()
+
+    def __iter__(self) -> Any:
+        return iter({**bundled_controls(), **self})
+
+
 @lru_cache(maxsize=1)
 def bundled_controls() -> dict[str, Control]:
     """The controls the bundled rule pack declares."""
     controls: dict[str, Control] = {}
     for directory in bundled_rule_dirs():
         for path in sorted(directory.glob("*.y*ml")):
-            data = parse(read_text(path), str(path))
+            data = _parsed(path)
             if isinstance(data, dict):
                 controls.update({c.id: c for c in _controls(data.get("controls"), str(path), len(controls))})
     return controls
