@@ -37,8 +37,8 @@ def _environment() -> None:
                       AWS_EC2_METADATA_DISABLED="true")
 
 
-def provision(url: str) -> tuple[dict, dict]:
-    """Create the resources; return (template, flat outputs)."""
+def provision(url: str, scale: int = 1, prefix: str = "bench") -> tuple[dict, dict]:
+    """Create `scale` times COUNTS resources; return (template, flat outputs)."""
     import boto3
 
     def client(service: str) -> object:
@@ -56,22 +56,22 @@ def provision(url: str) -> tuple[dict, dict]:
         template_outputs[logical_id] = {"Value": reference}
 
     keys = []
-    for i in range(COUNTS["key"]):
-        key = kms.create_key(Description=f"bench {i}")["KeyMetadata"]
+    for i in range(scale * COUNTS["key"]):
+        key = kms.create_key(Description=f"{prefix} {i}")["KeyMetadata"]
         kms.enable_key_rotation(KeyId=key["KeyId"])
         keys.append(key)
         add(f"Key{i}", "AWS::KMS::Key", key["Arn"], {"Fn::GetAtt": [f"Key{i}", "Arn"]})
     trust = json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
     roles = []
-    for i in range(COUNTS["role"]):
-        role = iam.create_role(RoleName=f"bench-role-{i}", AssumeRolePolicyDocument=trust)["Role"]
+    for i in range(scale * COUNTS["role"]):
+        role = iam.create_role(RoleName=f"{prefix}-role-{i}", AssumeRolePolicyDocument=trust)["Role"]
         iam.put_role_policy(RoleName=role["RoleName"], PolicyName="p", PolicyDocument=json.dumps(
             {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}))
         roles.append(role)
         add(f"Role{i}", "AWS::IAM::Role", role["RoleName"], {"Ref": f"Role{i}"})
-    for i in range(COUNTS["bucket"]):
-        name = f"bench-transaction-logs-{i}"
+    for i in range(scale * COUNTS["bucket"]):
+        name = f"{prefix}-transaction-logs-{i}"
         s3.create_bucket(Bucket=name)
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": [{
@@ -82,35 +82,35 @@ def provision(url: str) -> tuple[dict, dict]:
             "NoncurrentVersionExpiration": {"NoncurrentDays": 400},
             "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 7}}]})
         add(f"Bucket{i}", "AWS::S3::Bucket", name, {"Ref": f"Bucket{i}"})
-    for i in range(COUNTS["log"]):
-        logs.create_log_group(logGroupName=f"/bench/{i}", kmsKeyId=keys[i % len(keys)]["Arn"])
-        logs.put_retention_policy(logGroupName=f"/bench/{i}", retentionInDays=365)
-        add(f"Logs{i}", "AWS::Logs::LogGroup", f"/bench/{i}", {"Ref": f"Logs{i}"})
-    for i in range(COUNTS["topic"]):
-        arn = sns.create_topic(Name=f"bench-{i}", Attributes={"KmsMasterKeyId": keys[i]["KeyId"]})["TopicArn"]
+    for i in range(scale * COUNTS["log"]):
+        logs.create_log_group(logGroupName=f"/{prefix}/{i}", kmsKeyId=keys[i % len(keys)]["Arn"])
+        logs.put_retention_policy(logGroupName=f"/{prefix}/{i}", retentionInDays=365)
+        add(f"Logs{i}", "AWS::Logs::LogGroup", f"/{prefix}/{i}", {"Ref": f"Logs{i}"})
+    for i in range(scale * COUNTS["topic"]):
+        arn = sns.create_topic(Name=f"{prefix}-{i}", Attributes={"KmsMasterKeyId": keys[i]["KeyId"]})["TopicArn"]
         add(f"Topic{i}", "AWS::SNS::Topic", arn, {"Ref": f"Topic{i}"})
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("index.py", "def handler(event, context):\n    return 1\n")
     functions = []
-    for i in range(COUNTS["function"]):
-        function = lam.create_function(FunctionName=f"bench-{i}", Runtime="python3.12", Handler="index.handler",
+    for i in range(scale * COUNTS["function"]):
+        function = lam.create_function(FunctionName=f"{prefix}-{i}", Runtime="python3.12", Handler="index.handler",
                                        Role=roles[i]["Arn"], Code={"ZipFile": buffer.getvalue()})
         functions.append(function)
         add(f"Function{i}", "AWS::Lambda::Function", function["FunctionArn"], {"Fn::GetAtt": [f"Function{i}", "Arn"]})
-    for i in range(COUNTS["rule"]):
-        arn = events.put_rule(Name=f"bench-{i}", ScheduleExpression="rate(7 days)", State="ENABLED")["RuleArn"]
+    for i in range(scale * COUNTS["rule"]):
+        arn = events.put_rule(Name=f"{prefix}-{i}", ScheduleExpression="rate(7 days)", State="ENABLED")["RuleArn"]
         target = {"Id": "t", "Arn": functions[i % len(functions)]["FunctionArn"]}
-        events.put_targets(Rule=f"bench-{i}", Targets=[target])
+        events.put_targets(Rule=f"{prefix}-{i}", Targets=[target])
         add(f"Rule{i}", "AWS::Events::Rule", arn, {"Fn::GetAtt": [f"Rule{i}", "Arn"]})
-    for i in range(COUNTS["cluster"]):
+    for i in range(scale * COUNTS["cluster"]):
         cluster = rds.create_db_cluster(
-            DBClusterIdentifier=f"bench-{i}", Engine="aurora-mysql", MasterUsername="admin",
+            DBClusterIdentifier=f"{prefix}-{i}", Engine="aurora-mysql", MasterUsername="admin",
             ManageMasterUserPassword=True, MasterUserSecretKmsKeyId=keys[0]["Arn"], BacktrackWindow=259200,
             BackupRetentionPeriod=35, StorageEncrypted=True, KmsKeyId=keys[0]["Arn"])["DBCluster"]
         add(f"Cluster{i}", "AWS::RDS::DBCluster", cluster["DBClusterArn"],
             {"Fn::GetAtt": [f"Cluster{i}", "DBClusterArn"]})
-    for i in range(COUNTS["vpc"]):
+    for i in range(scale * COUNTS["vpc"]):
         vpc = ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16")["Vpc"]
         add(f"Vpc{i}", "AWS::EC2::VPC", vpc["VpcId"], {"Ref": f"Vpc{i}"})
     return {"Resources": resources, "Outputs": template_outputs}, outputs

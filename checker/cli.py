@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import argparse
 import gc
+import signal
 import sys
+import threading
 from typing import Any
 
 from checker import __version__
+from checker.collect.runner import DEFAULT_WORKERS
 from checker.commands import COMMANDS, EXIT_INPUT, REPORT_FORMATS
 from checker.errors import InputError
 from checker.results import SEVERITY_ORDER
@@ -60,14 +63,25 @@ def _add_live_options(parser: argparse.ArgumentParser, template: bool) -> None:
     live.add_argument("--outputs", metavar="FILE", help="flat stack outputs (cfn-outputs/flat-outputs.json)")
     if template:
         live.add_argument("--template", metavar="FILE", help="template whose Outputs the outputs file holds")
-    live.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
-    live.add_argument("--role-arn", metavar="ARN", help="role to assume for reading")
-    live.add_argument("--endpoint-url", metavar="URL", help="AWS-compatible endpoint for every service")
-    live.add_argument("--workers", type=int, default=8, metavar="N", help="concurrent API calls (default: 8)")
-    live.add_argument("--retry-mode", choices=("standard", "adaptive"), default="standard",
-                      help="botocore retry mode (default: standard)")
+    _add_aws_options(live, "reading")
+    live.add_argument("--workers", type=int, default=DEFAULT_WORKERS, metavar="N",
+                      help=f"concurrent API calls (default: {DEFAULT_WORKERS})")
     live.add_argument("--max-attempts", type=int, default=5, metavar="N",
                       help="attempts per API call, the first included (default: 5)")
+    live.add_argument("--read-timeout", type=float, default=10.0, metavar="SECONDS",
+                      help="seconds to wait for an answer to one attempt (default: 10)")
+    live.add_argument("--deadline", type=float, metavar="SECONDS",
+                      help="no API call starts after this many seconds; what was not read is ERROR")
+
+
+def _add_aws_options(parser: Any, purpose: str) -> None:
+    parser.add_argument("--profile", help="AWS profile (default: the standard credential chain)")
+    parser.add_argument("--role-arn", metavar="ARN", help=f"role to assume for {purpose}")
+    parser.add_argument("--external-id", metavar="ID", help="external id the role's trust policy requires")
+    parser.add_argument("--duration", type=int, default=3600, metavar="SECONDS",
+                        help="assumed-role session length; credentials are refreshed before they expire "
+                             "(default: 3600)")
+    parser.add_argument("--endpoint-url", metavar="URL", help="AWS-compatible endpoint for every service")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,9 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     gate.add_argument("--change-set-name", metavar="NAME", help="change set to gate (with --stack-name)")
     gate.add_argument("--template-name", metavar="NAME",
                       help="name of the change set's template in reports and baselines (default: STACK/CHANGE_SET)")
-    gate.add_argument("--profile", help="AWS profile for reading the change set")
-    gate.add_argument("--role-arn", metavar="ARN", help="role to assume for reading the change set")
-    gate.add_argument("--endpoint-url", metavar="URL", help="AWS-compatible CloudFormation endpoint")
+    _add_aws_options(gate, "reading the change set")
     _add_environment_options(gate)
     _add_rule_options(gate)
     _add_gate_options(gate)
@@ -136,6 +148,7 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
     # A scan allocates millions of small, acyclic objects: with the default thresholds the cyclic collector
     # spends a fifth of a large scan walking them (measured with benchmarks/scale.py).
     gc.set_threshold(100_000, 50, 1000)
+    on_interrupt = signal.getsignal(signal.SIGINT)
     try:
         return COMMANDS[args.command](args)
     except InputError as exc:
@@ -143,3 +156,6 @@ def main(argv: list[str] | None = None, *, session: Any = None) -> int:
         return EXIT_INPUT
     except KeyboardInterrupt:
         return 130
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, on_interrupt)  # a live scan's Ctrl-C handling ends with the command

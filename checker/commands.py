@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ from checker.rules import Rule, bundled_rule_dirs, controls_of, load_rules
 from checker.scan import ScanReport
 from checker.waivers import Waiver, load_waiver_file
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 REPORT_FORMATS = {"json": "the JSON report (re-rendered by 'checker report')", "html": "the auditor's HTML report",
                   "sarif": "SARIF 2.1.0 for code scanning", "junit": "JUnit XML for CI",
                   "markdown": "a Markdown summary for a pull request or CI step"}
@@ -101,16 +103,36 @@ def _live(args: argparse.Namespace) -> int:
     return conclude(args, report, rules, environments, baseline, live=scan.summary())
 
 
-def _run_live(args: argparse.Namespace, rules: list[Rule], environments: list[Environment], source: Any) -> Any:
+def aws_options(args: argparse.Namespace) -> Any:
+    """How to reach AWS, from the live and gate options."""
     from checker.collect.aws import AwsOptions
+
+    for option in ("workers", "max_attempts", "duration", "read_timeout", "deadline"):
+        value = getattr(args, option, None)
+        if value is not None and value <= 0:
+            raise InputError(f"--{option.replace('_', '-')}", f"must be positive, not {value}")
+    if args.external_id and not args.role_arn:
+        raise InputError("--external-id", "is given when assuming a role: add --role-arn")
+    if not 900 <= args.duration <= 43200:  # AssumeRole's DurationSeconds bounds
+        raise InputError("--duration", f"must be between 900 and 43200 seconds, not {args.duration}")
+    return AwsOptions(args.profile, args.role_arn, args.external_id, args.duration, args.endpoint_url,
+                      getattr(args, "max_attempts", 5), read_timeout=getattr(args, "read_timeout", 10.0),
+                      deadline_s=getattr(args, "deadline", None))
+
+
+def _interrupted(line: str) -> None:
+    """The first Ctrl-C: say what is cancelled; a second one quits at once, whatever is being written."""
+    print(f"checker: {line}", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGINT, lambda *_: os._exit(EXIT_INTERRUPTED))
+
+
+def _run_live(args: argparse.Namespace, rules: list[Rule], environments: list[Environment], source: Any) -> Any:
     from checker.live import describe, run_live
 
-    if args.workers < 1 or args.max_attempts < 1:
-        raise InputError("--workers", "--workers and --max-attempts must be at least 1")
-    options = AwsOptions(args.profile, args.role_arn, args.endpoint_url, args.retry_mode, args.max_attempts)
+    options = aws_options(args)
     with Progress("reading", sys.stderr, args.quiet) as progress:
         scan = run_live(rules, environments, source, options, args.workers, getattr(args, "session", None),
-                        progress.step)
+                        progress.step, _interrupted)
     for line in describe(scan):
         print(line)
     return scan
@@ -146,6 +168,8 @@ def conclude(args: argparse.Namespace, report: ScanReport, rules: list[Rule], en
               f"{len(decision.blocking)} new")
     if report.errors or write_failures:
         return EXIT_INPUT
+    if live and live.get("interrupted"):
+        return EXIT_INTERRUPTED
     if decision.blocked and args.soft_fail:
         print("checker: --soft-fail: failures reported, exit status 0", file=sys.stderr)
         return EXIT_OK
@@ -171,10 +195,9 @@ def _gate(args: argparse.Namespace) -> int:
             raise InputError("--change-set-name", "required with --stack-name")
         if args.param or args.account_id:
             raise InputError("--param", "a change set is gated with its own parameter values and account")
-        from checker.collect.aws import AwsOptions
-
-        options = AwsOptions(profile=args.profile, role_arn=args.role_arn, endpoint_url=args.endpoint_url)
-        client = cloudformation_client(options, args.region)
+        named = args.env[0] if args.env else None
+        region = args.region or (declared[named].region if declared and named in declared else None)
+        client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))
         change_set = read_change_set(client, args.stack_name, args.change_set_name, args.template_name)
         env = change_set_environment(change_set, args.env[0] if args.env else None)
         report, environments = scan_change_set(change_set, env, rules, _waivers(args)), [env]

@@ -54,20 +54,23 @@ class ChangeSet:
     template: Template
 
 
-def cloudformation_client(options: AwsOptions, region: str | None) -> CloudFormationClient:
+def cloudformation_client(options: AwsOptions, region: str | None, base: Any = None) -> CloudFormationClient:
     """A CloudFormation client for the change set's account and region, from the live scan's AWS plumbing."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    from checker.collect.aws import Clients, open_session
+    from checker.collect.aws import Clients, check_region, default_region, open_session
 
+    if region:
+        check_region(region)
     try:
-        session = open_session(options, region)
+        session, _account = open_session(options, region, base)
     except (BotoCoreError, ClientError) as exc:
         raise InputError("--role-arn" if options.role_arn else "--profile", str(exc)) from None
-    region = region or session.region_name
+    region = region or default_region(session)
     if not region:
-        raise InputError("--region", "no region for the change set: give --region or set AWS_REGION")
-    return Clients(session, options).get("cloudformation", region)
+        raise InputError("--region", "no region for the change set: give --region, declare the environment's "
+                         "region in the config, or set AWS_REGION")
+    return Clients(session, options).get("cloudformation", check_region(region))
 
 
 def read_change_set(client: CloudFormationClient, stack_name: str, change_set_name: str,

@@ -1,7 +1,7 @@
 """Run the inline test cases that every rule carries."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from checker.config import Environment
 from checker.errors import InputError
@@ -47,7 +47,8 @@ def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
              for name, values in case.peers.items()}
     try:
         template = Template(source, validate_shape(body, source))
-        results = scan_template(template, [rule], [env], lambda t: lambda name: (
+        checked = rule if "template" in rule.sources else replace(rule, sources=("template",))  # live-only rules
+        results = scan_template(template, [checked], [env], lambda t: lambda name: (
             render(t, peers[name]) if name in peers else None)).results
     except InputError as exc:
         return CaseOutcome(rule.id, case.name, case.expect, "INVALID", str(exc))

@@ -88,7 +88,7 @@ def test_bad_yaml_is_rejected_with_file_and_line(tmp_path):
     ({"colour": "red"}, "unknown keys colour"),
     ({"control": "backups"}, "unknown control 'backups' (declared: replication, lifecycle, password-policy, "
                              "pitr-backtrack, backup-retention, encryption-at-rest, kms-rotation, snapshot-copy, "
-                             "region-mapping, log-encryption-retention)"),
+                             "region-mapping, log-encryption-retention, resource-policy)"),
     ({"severity": "urgent"}, "severity must be one of critical, high, medium, low"),
     ({"target": "S3Bucket"}, "target must be a resource type (e.g. AWS::S3::Bucket), 'parameter' or 'template'"),
     ({"target": "AWS::S3::Buckets"}, "target AWS::S3::Buckets is not a CloudFormation resource type"),

@@ -13,6 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 LIVE = "Live"  # key of the live-only facts in a translation and in the live document's resources
+# Error codes with which the call that proves a resource exists says it does not (the services' API
+# references); a translation saying the response does not hold the resource (LookupError) means the same.
+GONE = frozenset({
+    "NoSuchBucket", "NoSuchBucketPolicy", "NotFoundException", "ResourceNotFoundException", "NoSuchEntity",
+    "DBClusterNotFoundFault", "DBInstanceNotFound", "DBInstanceNotFoundFault", "NotFound", "ListenerNotFound",
+    "ClusterNotFoundException", "InvalidVpcID.NotFound",
+})
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,10 @@ class Collector:
     from_arn: Callable[[str], str] = lambda arn: arn.rsplit(":", 1)[-1].rsplit("/", 1)[-1]
     # Properties naming another resource that locating this one needs, and the type they name (see Target).
     references: Mapping[str, str] = field(default_factory=dict)
+    # The property whose value, when the template determines it, names the resource; and the physical id
+    # that name gives, from (name, Region, account).
+    named: str | None = None
+    from_name: Callable[[str, str, str | None], str | None] = lambda name, region, account: name
 
     @property
     def properties(self) -> frozenset[str]:

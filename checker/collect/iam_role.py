@@ -44,4 +44,5 @@ COLLECTOR = Collector(
              ("ManagedPolicyArns",), paginate=True),
     ),
     arn=lambda _, responses: (responses.get("GetRole") or {}).get("Role", {}).get("Arn"),
+    named="RoleName",
 )

@@ -30,4 +30,5 @@ COLLECTOR = Collector(
              ("Policy",), absent=("ResourceNotFoundException",)),  # the function exists: it has no policy
     ),
     arn=lambda _, responses: (responses.get("GetFunctionConfiguration") or {}).get("FunctionArn"),
+    named="FunctionName",
 )

@@ -30,4 +30,5 @@ COLLECTOR = Collector(
     ),
     arn=_arn,
     from_arn=lambda arn: arn.split(":log-group:", 1)[-1].removesuffix(":*"),
+    named="LogGroupName",
 )

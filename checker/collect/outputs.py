@@ -16,13 +16,23 @@ from checker.intrinsics import SUB_VARIABLE
 from checker.load import read_json
 
 
-def read_flat_outputs(path: str | Path) -> dict[str, str]:
-    """A flat JSON map of stack output names to values, as CI pipelines write it."""
+def read_flat_outputs(path: str | Path, stack_name: str | None = None) -> tuple[dict[str, str], list[str]]:
+    """A flat JSON map of stack output names to values, as CI pipelines write it; or the nested form
+    {stack name: {output name: value}} (the CDK's outputs file), for the one stack it holds or `stack_name`.
+    Returns the text values, and the names of the values that are not text."""
     source = str(path)
     data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(source, "expected a JSON object mapping output names to values")
-    return {str(k): v for k, v in data.items() if isinstance(v, str)}
+    if data and all(isinstance(v, dict) for v in data.values()):
+        stacks = sorted(data)
+        chosen = stack_name if stack_name in data else stacks[0] if len(stacks) == 1 else None
+        if chosen is None:
+            raise InputError(source, f"holds the outputs of several stacks ({', '.join(stacks)}): "
+                             "name one with --stack-name")
+        data = data[chosen]
+    values = {str(k): v for k, v in data.items() if isinstance(v, str)}
+    return values, sorted(str(k) for k in data if str(k) not in values)
 
 
 def references(value: Any, resources: Mapping[str, Any]) -> tuple[re.Pattern, list[tuple[str, str | None]]] | None:
@@ -90,9 +100,11 @@ def _sub_parts(text: str, variables: Mapping[str, Any], resources: Mapping[str, 
 
 
 def locate(outputs: Mapping[str, Any], values: Mapping[str, str], resources: Mapping[str, Any],
-           collectors: Mapping[str, Collector]) -> dict[str, tuple[str, str | None]]:
-    """logical id -> (physical id, ARN or None) for every resource the outputs identify."""
+           collectors: Mapping[str, Collector]) -> tuple[dict[str, tuple[str, str | None]], set[str]]:
+    """logical id -> (physical id, ARN or None) for every resource the outputs identify, and the names of
+    the outputs that identified one."""
     located: dict[str, tuple[str, str | None]] = {}
+    used: set[str] = set()
     for name, output in outputs.items():
         if name not in values or not isinstance(output, dict):
             continue
@@ -102,9 +114,10 @@ def locate(outputs: Mapping[str, Any], values: Mapping[str, str], resources: Map
             continue
         for (logical_id, attribute), text in zip(reference[1], match.groups(), strict=True):
             identity = _identify(collectors.get(resources[logical_id].get("Type")), attribute, text)
-            if identity and logical_id not in located:
-                located[logical_id] = identity
-    return located
+            if identity:
+                used.add(name)
+                located.setdefault(logical_id, identity)
+    return located, used
 
 
 def _identify(collector: Collector | None, attribute: str | None, value: str) -> tuple[str, str | None] | None:

@@ -49,4 +49,6 @@ COLLECTOR = Collector(
     ),
     arn=lambda _, responses: (only(responses.get("DescribeDBClusters"), "DBClusters") or {}).get("DBClusterArn"),
     attributes={"DBClusterArn": "arn", "Endpoint.Address": first_label, "ReadEndpoint.Address": first_label},
+    named="DBClusterIdentifier",
+    from_name=lambda name, region, account: name.lower(),  # RDS stores identifiers in lower case
 )

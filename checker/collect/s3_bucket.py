@@ -140,4 +140,5 @@ COLLECTOR = Collector(
     ),
     arn=lambda target, _: f"arn:{partition_of(target.region)}:s3:::{target.physical_id}",
     from_arn=lambda arn: arn.split(":::", 1)[-1],
+    named="BucketName",
 )

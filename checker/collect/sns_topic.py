@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from checker.collect.base import Call, Collector, Target, keep, policy
+from checker.render import partition_of
 
 _FLAGS = ("FifoTopic", "ContentBasedDeduplication")  # "true"/"false" in the API, booleans in templates
 
@@ -27,4 +28,6 @@ COLLECTOR = Collector(
     arn=lambda target, _: target.physical_id,
     attributes={"TopicArn": "arn"},
     from_arn=lambda arn: arn,
+    named="TopicName",
+    from_name=lambda name, region, account: account and f"arn:{partition_of(region)}:sns:{region}:{account}:{name}",
 )

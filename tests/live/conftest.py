@@ -122,10 +122,10 @@ def aws(endpoint: str) -> Callable[..., Any]:
 
 @pytest.fixture
 def zero_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No sleeping between retries: standard-mode backoff made four throttles take about 9 s."""
-    from botocore.retries import standard
+    """No sleeping between retries (the checker's backoff waits up to seconds)."""
+    from checker.collect import retry
 
-    monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
+    monkeypatch.setattr(retry, "BACKOFF_BASE_S", 0.0)
 
 
 @pytest.fixture
@@ -145,3 +145,23 @@ def drifted(aws: Callable[..., Any], payment: payment_env.Deployment) -> payment
     """The same environment after someone changed it by hand (see payment_env.DRIFT)."""
     payment_env.drift(aws, payment)
     return payment
+
+
+@pytest.fixture(scope="session")
+def proxy_server(endpoint: str) -> Iterator[tuple[Any, str]]:
+    from tests.live import proxy
+
+    state, server, url = proxy.start(endpoint)
+    try:
+        yield state, url
+    finally:
+        server.shutdown()
+
+
+@pytest.fixture
+def proxied(proxy_server: tuple[Any, str]) -> Iterator[tuple[Any, str]]:
+    """(the fault-injecting proxy's state, its URL): give the URL as --endpoint-url, set faults on the state."""
+    state, url = proxy_server
+    state.reset()
+    yield state, url
+    state.reset()

@@ -80,43 +80,57 @@ def test_fault_turns_only_the_affected_results_into_errors(case, endpoint, payme
             assert "(after 3 attempts)" in faulty[sorted(errors)[0]]["message"]
 
 
-def test_unparseable_response_is_an_error_of_that_resource_only(endpoint, payment, tmp_path, capsys):
-    """An HTML 500 (what the emulator sends for an action it lacks) is a ResponseParserError, not a ClientError."""
+def test_unparseable_response_is_an_error_of_that_resource_only(endpoint, payment, zero_backoff, tmp_path, capsys):
+    """An HTML 500 (what the emulator sends for an action it lacks): a server error, tried again, then given up."""
     session = boto3.Session()
-    Fault("lambda", "GetFunctionConfiguration", "html500").install(session)
+    fault = Fault("lambda", "GetFunctionConfiguration", "html500")
+    fault.install(session)
     code, results, payload = _results(payment.live_args(endpoint), tmp_path, capsys, session)
     errors = payload["live"]["errors"]
     assert [e["resource"] for e in errors] == ["SnapshotCopyFunction"]
     assert "lambda:GetFunctionConfiguration" in errors[0]["message"]
+    assert fault.attempts == 5 and payload["live"]["gave_up"] == {"lambda:GetFunctionConfiguration": 1}
     # No rule reads the function's properties: the snapshot-copy rules need only its type and identity, which
     # discovery knows without reading the function, so every verdict stands.
     assert {key for key, r in results.items() if r["status"] not in ("PASS", "NOT_APPLICABLE")} == set()
     assert code == 0
 
 
-def test_deleted_resource_is_an_error_naming_the_call(endpoint, aws, payment, tmp_path, capsys):
+def test_deleted_resource_fails_every_rule_on_it_even_with_errors_allowed(endpoint, aws, payment, tmp_path, capsys):
     aws("logs").delete_log_group(logGroupName=payment.names["ApplicationLogs"])
-    code, results, _ = _results(payment.live_args(endpoint), tmp_path, capsys)
+    code, results, payload = _results(payment.live_args(endpoint, "--allow-errors"), tmp_path, capsys)
     assert code == 1
     for key, result in results.items():
         if key[1] == "ApplicationLogs":
-            assert result["status"] == "ERROR"
-            assert "logs:DescribeLogGroups" in result["message"] and "no log group" in result["message"]
+            assert result["status"] == "FAIL"
+            assert result["message"].startswith("deleted: AWS::Logs::LogGroup") and "no log group" in result["message"]
         else:
             assert result["status"] in ("PASS", "NOT_APPLICABLE"), key
+    assert [d["resource"] for d in payload["live"]["deleted"]] == ["ApplicationLogs"]
 
 
-def test_resource_the_outputs_do_not_locate_is_not_found(endpoint, payment, tmp_path, capsys):
+def test_resource_the_outputs_do_not_locate_is_found_by_the_name_the_template_determines(endpoint, payment, tmp_path,
+                                                                                         capsys):
     outputs = json.loads(payment.outputs.read_text())
-    del outputs["AuroraClusterArn"]
+    del outputs["AuroraClusterArn"], outputs["ApplicationLogsName"]
+    payment.outputs.write_text(json.dumps(outputs))
+    code, results, payload = _results(payment.live_args(endpoint), tmp_path, capsys)
+    assert code == 0
+    assert {r["physical_id"] for k, r in results.items() if k[1] == "AuroraCluster"} == {payment.names["AuroraCluster"]}
+    assert {r["physical_id"] for k, r in results.items() if k[1] == "ApplicationLogs"} == \
+        {payment.names["ApplicationLogs"]}
+    assert payload["live"]["not_found"] == []
+
+
+def test_resource_nothing_locates_is_not_found(endpoint, payment, tmp_path, capsys):
+    outputs = json.loads(payment.outputs.read_text())
+    del outputs["SnapshotCopyPermissionId"]  # a permission has no name of its own
     payment.outputs.write_text(json.dumps(outputs))
     code, results, payload = _results(payment.live_args(endpoint), tmp_path, capsys)
     assert code == 1
-    cluster = {k: r["status"] for k, r in results.items() if k[1] == "AuroraCluster"}
-    assert cluster and set(cluster.values()) == {"NOT_FOUND"}
-    assert [e["resource"] for e in payload["live"]["not_found"]] == ["AuroraCluster"]
-    # The KMS key the cluster uses is still checked, and rules that resolve() it from elsewhere still pass.
-    assert results["PAY-KMS-ROT-001", "DataKey"]["status"] == "PASS"
+    assert [e["resource"] for e in payload["live"]["not_found"]] == ["SnapshotCopyPermission"]
+    # The function whose policy holds it is still checked.
+    assert results["PAY-SNAP-001", None]["status"] == "PASS"
 
 
 def test_type_without_a_collector_is_not_collected_never_pass(endpoint, payment, tmp_path, capsys):

@@ -41,14 +41,15 @@ RESOURCES = {"Bucket": {"Type": "AWS::S3::Bucket"}, "Key": {"Type": "AWS::KMS::K
      ("Db", ("prod-db", None))),
 ])
 def test_outputs_locate_resources(value, deployed, expected):
-    located = locate({"Out": {"Value": value}}, {"Out": deployed}, RESOURCES, COLLECTORS)
-    assert located == dict([expected])
+    located, used = locate({"Out": {"Value": value}}, {"Out": deployed}, RESOURCES, COLLECTORS)
+    assert located == dict([expected]) and used == {"Out"}
 
 
 def test_outputs_that_name_no_resource_or_do_not_match_locate_nothing():
     outputs = {"A": {"Value": {"Ref": "Environment"}}, "B": {"Value": {"Fn::Sub": "arn:aws:s3:::${Bucket}"}},
                "C": {"Value": {"Fn::GetAtt": ["Bucket", "DomainName"]}}}
-    assert locate(outputs, {"A": "prod", "B": "not-an-arn", "C": "x.s3.amazonaws.com"}, RESOURCES, COLLECTORS) == {}
+    assert locate(outputs, {"A": "prod", "B": "not-an-arn", "C": "x.s3.amazonaws.com"}, RESOURCES, COLLECTORS) \
+        == ({}, set())
 
 
 class _FakeClient:
@@ -131,7 +132,8 @@ def test_property_drift_compares_references_and_normalizes_scalars():
         "Cluster": {"Type": "AWS::RDS::DBCluster", "PhysicalId": "prod-db", "Properties": {
             "KmsKeyId": "arn:aws:kms:us-east-1:1:key/k-1", "BackupRetentionPeriod": 35,
             "DBClusterIdentifier": "prod-db", "EnableCloudwatchLogsExports": ["error", "audit"],
-            "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}}},
+            "Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"},
+                     {"Key": "aws:cloudformation:stack-name", "Value": "payments"}]}}},
         "Deployment": {"Region": "us-east-1"}}
     template = {"Resources": {
         "Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": "true", "PendingWindowInDays": 7}},
@@ -143,6 +145,7 @@ def test_property_drift_compares_references_and_normalizes_scalars():
     assert [(d["resource"], d["path"], d["template"], d["live"]) for d in found] == [
         ("Key", "Properties.EnableKeyRotation", "true", False),
         ("Cluster", "Properties.Tags[Key=b].Value", "3", "2"),
+        ("Cluster", "Properties.Tags[Key=a]", None, {"Key": "a", "Value": "1"}),
     ]
 
 
