@@ -32,7 +32,8 @@ def test_an_unlocated_key_decides_nothing_about_resources_encrypted_with_another
     # The log group and the topic use the logs key: whether it is a key of the stack is not known.
     doubtful = {key for key, r in results.items() if r["status"] == "ERROR"}
     assert doubtful == {("PAY-LOGS-001", "ApplicationLogs"), ("PAY-SNS-ENC-001", "AlertsTopic")}
-    unlocated = "LogsKey (AWS::KMS::Key) was not located: neither the stack nor the outputs locate this resource"
+    unlocated = ("LogsKey (AWS::KMS::Key) was not located: neither the stack, the outputs nor a name the template "
+                 "determines locates this resource")
     assert results[("PAY-LOGS-001", "ApplicationLogs")]["message"] == f"cannot decide Properties.KmsKeyId: {unlocated}"
     assert results[("PAY-SNS-ENC-001", "AlertsTopic")]["message"] == \
         f"cannot decide Properties.KmsMasterKeyId: {unlocated}"
