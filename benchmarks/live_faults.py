@@ -46,11 +46,14 @@ MATRIX = {
 def _scan(url: str, directory: Path, workers: int, read_timeout: float) -> dict:
     """The JSON report of `checker live` run in its own process (the emulator and the proxy keep this one)."""
     report = directory / "report.json"
-    subprocess.run([sys.executable, "-m", "checker", "live", "--config", str(directory / "checker.yaml"),
+    report.unlink(missing_ok=True)
+    completed = subprocess.run([sys.executable, "-m", "checker", "live", "--config", str(directory / "checker.yaml"),
                     "--outputs", str(directory / "flat-outputs.json"), "--template", str(directory / "stack.json"),
                     "--endpoint-url", url, "--workers", str(workers), "--read-timeout", str(read_timeout), "-q",
                     "--json", str(report)], check=False, capture_output=True, cwd=directory,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
+    if not report.exists():
+        raise SystemExit(f"the scan wrote no report (exit {completed.returncode}): {completed.stderr.strip()}")
     return json.loads(report.read_text())
 
 

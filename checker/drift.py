@@ -45,7 +45,8 @@ def find_drift(template: Template, environments: list[Environment], template_res
             masker = Masker(document_secrets(rendered))
             found += [_entry(env.name, item.resource, "deleted", None, "declared", None, "removed")
                       for item in scan.unreadable.get(env.name, []) if item.status == FAIL]
-            found += [{**entry, "template": masker.mask(entry["template"]), "live": masker.mask(entry["live"])}
+            found += [{**entry, "template": masker.mask_at(entry["path"], entry["template"]),
+                       "live": masker.mask_at(entry["path"], entry["live"])}
                       for entry in property_drift(env.name, rendered, live)]
     return sorted(found, key=lambda d: not d["security"])
 

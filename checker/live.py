@@ -25,6 +25,7 @@ from checker.config import Environment
 from checker.discover import LiveSource, Plan, discover
 from checker.errors import InputError
 from checker.evaluate import evaluate
+from checker.mask import Masker
 from checker.results import ERROR, FAIL, NOT_COLLECTED, NOT_FOUND, Result
 from checker.rules import Rule
 from checker.scan import peer_documents
@@ -302,4 +303,5 @@ def describe(scan: LiveScan) -> list[str]:
                  f"{scan.wall_time_s:.2f}s with {scan.workers} workers")
     if scan.incomplete:
         lines.append(f"live: incomplete: {scan.incomplete}")
-    return lines
+    masker = Masker()
+    return [masker.text(line) for line in lines]

@@ -1,8 +1,10 @@
 """Keep secrets out of every output: password-like values and the values of NoEcho parameters are masked.
 
 Rules see real values; a `Masker` stands between the engine and everything that is written or printed.
-It masks the strings held by password-like keys, and every occurrence of a known secret value (a NoEcho
-parameter's value, wherever it was substituted).
+It masks the strings held by password-like keys (DB_PASSWORD, STRIPE_API_KEY, MasterUserPassword...), every
+value of a secret-bearing property (a Lambda function's Environment.Variables), every occurrence of a known
+secret value (a NoEcho parameter's value, wherever it was substituted), and text in the shape of a secret
+wherever it appears: the password of a URL, a PEM private key, AWS access keys and well-known API tokens.
 """
 from __future__ import annotations
 
@@ -11,7 +13,19 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 MASK = "****"
-_SECRET_KEY = re.compile(r"password|passphrase|secret(?!arn|s?manager)|token|privatekey|credential|apikey", re.I)
+_SECRET_KEY = re.compile(r"pass(word|phrase|wd)|secret(?!arn|s?manager)|token|private[_-]?key|credential"
+                         r"|api[_-]?key|access[_-]?key|signing[_-]?key", re.I)
+# Mappings all of whose values are secret-bearing: a Lambda function's (or a container's) environment.
+_SECRET_CONTAINERS = frozenset({"Variables"})
+_SHAPES = re.compile("|".join((
+    r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",  # PEM private keys
+    r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password@ in a URL
+    r"\b(?:AKIA|ASIA|AROA|AIDA)[0-9A-Z]{16}\b",  # AWS access key ids
+    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[0-9/+])[A-Za-z0-9/+]{40}"
+    r"(?![A-Za-z0-9/+=])",  # AWS secret access keys
+    r"\b(?:sk|rk|pk)_(?:live|test)_[0-9A-Za-z]{10,}",  # payment API keys
+    r"\bgh[pousr]_[A-Za-z0-9]{30,}", r"\bxox[abprs]-[A-Za-z0-9-]{10,}",  # GitHub and Slack tokens
+)), re.S)
 _SAFE_VALUE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):[^}]*\}\}")
 _SHORTEST_EMBEDDED = 4  # a shorter secret is masked only where it is the whole value
 
@@ -35,12 +49,21 @@ class Masker:
     def text(self, value: str) -> str:
         if value in self._whole:
             return MASK
-        return self._embedded.sub(MASK, value) if self._embedded is not None else value
+        value = self._embedded.sub(MASK, value) if self._embedded is not None else value
+        return _SHAPES.sub(MASK, value)
+
+    def mask_at(self, path: str, value: Any) -> Any:
+        """`value` masked as found at `path` ("Properties.Environment.Variables.DB_PASSWORD")."""
+        keys = [k for k in re.split(r"[.\[\]]", path) if k]
+        secret = any(is_secret_key(k.partition("=")[2] or k) for k in keys) or any(k in _SECRET_CONTAINERS
+                                                                                  for k in keys[:-1])
+        return self.mask(value, secret)
 
     def mask(self, value: Any, secret: bool = False) -> Any:
         """A copy of `value` with secrets masked (strings under password-like keys, directly or in a list)."""
         if isinstance(value, dict):
-            return {k: self.mask(v, secret or is_secret_key(k)) for k, v in value.items()}
+            return {k: self.mask(v, secret or is_secret_key(k) or (k in _SECRET_CONTAINERS and isinstance(v, dict)))
+                    for k, v in value.items()}
         if isinstance(value, list):
             return [self.mask(v, secret) for v in value]
         if isinstance(value, str):

@@ -9,6 +9,7 @@ from typing import Any
 from checker import __version__
 from checker.config import Environment
 from checker.gate import Decision
+from checker.mask import Masker
 from checker.report.provenance import git_revisions
 from checker.results import summarize
 from checker.rules import Rule, controls_of
@@ -67,7 +68,9 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         payload["live"] = live
         payload["drift"] = drift or []
     summary.update(input_counts(payload))
-    return payload
+    # The last masking step before any writer: values from AWS (error messages, drift) and from the config
+    # that slipped past the engine's masking of NoEcho values still lose password-like keys and secret shapes.
+    return Masker().mask(payload)
 
 
 def input_counts(payload: dict[str, Any]) -> dict[str, int]:

@@ -39,7 +39,8 @@ def test_an_unlocated_key_decides_nothing_about_resources_encrypted_with_another
     assert results[("PAY-SNS-ENC-001", "AlertsTopic")]["message"] == \
         f"cannot decide Properties.KmsMasterKeyId: {unlocated}"
     key_rules = {r.id for r in load_rules(bundled_rule_dirs()) if r.target == "AWS::KMS::Key" and "live" in r.sources}
-    assert {key for key, r in results.items() if r["status"] == "NOT_FOUND"} == {(rule, "LogsKey") for rule in key_rules}
+    assert {key for key, r in results.items() if r["status"] == "NOT_FOUND"} == \
+        {(rule, "LogsKey") for rule in key_rules}
     assert code == 1
 
 
