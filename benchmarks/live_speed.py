@@ -1,6 +1,6 @@
 """Live scan speed: ~50 resources on a local AWS emulator, one worker versus the thread pool.
 
-    python benchmarks/live_speed.py [--workers 8] [--repeat 3] [--latency-ms 25]
+    python benchmarks/live_speed.py [--workers 32] [--repeat 3] [--latency-ms 25]
 
 Starts moto's server on 127.0.0.1 (nothing leaves the machine), creates the resources with direct API
 calls, writes a template and a CI outputs file locating them, then times `checker live`'s library entry
@@ -139,7 +139,7 @@ def measure(url: str, directory: Path, workers: int, latency_s: float) -> tuple[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=32)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=25.0)
     args = parser.parse_args()
