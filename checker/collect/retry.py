@@ -55,12 +55,12 @@ class Stop:
 
 
 class Pace:
-    """Calls per second to each (service, Region): unlimited until the service throttles; then at most 70%
-    of what was being sent in the last second (one cut per second, however many calls were throttled
-    together), rising again by one call a second with each success; the limit is lifted once it is well
-    above what is being sent."""
+    """Calls per second to each (service, Region): unlimited until the service throttles; then at most 80%
+    of what was sent in the last second (one cut every two seconds, however many calls were throttled
+    together, never below MIN_RATE), rising again by a fifth with each success; the limit is lifted once
+    it is well above what is being sent."""
 
-    MIN_RATE = 2.0
+    MIN_RATE = 10.0
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -72,25 +72,25 @@ class Pace:
     def wait(self, key: tuple[str, str], stop: Stop) -> None:
         with self._lock:
             now = time.monotonic()
-            sent = self._sent.setdefault(key, deque())
-            sent.append(now)
-            while sent and sent[0] < now - 1.0:
-                sent.popleft()
             rate = self._rate.get(key)
-            if rate is None:
-                return
-            start = max(now, self._next.get(key, now))
-            self._next[key] = start + 1.0 / rate
+            start = now if rate is None else max(now, self._next.get(key, now))
+            if rate is not None:
+                self._next[key] = start + 1.0 / rate
         if start > now:
             stop.sleep(start - now)
+        with self._lock:
+            sent = self._sent.setdefault(key, deque())
+            sent.append(time.monotonic())
+            while sent and sent[0] < sent[-1] - 1.0:
+                sent.popleft()
 
     def throttled(self, key: tuple[str, str]) -> None:
         with self._lock:
             now = time.monotonic()
-            if now - self._cut.get(key, float("-inf")) < 1.0:
+            if now - self._cut.get(key, float("-inf")) < 2.0:
                 return
             self._cut[key] = now
-            self._rate[key] = max(self.MIN_RATE, 0.7 * len(self._sent.get(key, ())))
+            self._rate[key] = max(self.MIN_RATE, 0.8 * len(self._sent.get(key, ())))
 
     def succeeded(self, key: tuple[str, str]) -> None:
         with self._lock:
@@ -98,9 +98,10 @@ class Pace:
             if rate is None:
                 return
             if rate > 4 * max(1, len(self._sent.get(key, ()))):
-                del self._rate[key]
+                self._rate.pop(key)
+                self._next.pop(key, None)
             else:
-                self._rate[key] = rate + 1.0
+                self._rate[key] = rate * 1.2
 
     def rates(self) -> dict[str, float]:
         """The limits in force, per "service@region" (for the report)."""
