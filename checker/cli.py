@@ -133,6 +133,13 @@ def build_parser() -> argparse.ArgumentParser:
     rerender.add_argument("inputs", nargs="+", metavar="RESULTS.json", help="JSON reports written by --json")
     _add_report_options(rerender)
 
+    fix = commands.add_parser("fix", help="print (or write) the verified patch that fixes a template's failures")
+    fix.add_argument("template", metavar="TEMPLATE", help="template file to fix")
+    fix.add_argument("--rule", action="append", default=[], metavar="ID", help="fix this rule only (repeatable)")
+    fix.add_argument("--write", action="store_true", help="write the fixed template instead of printing the diff")
+    _add_environment_options(fix)
+    _add_rule_options(fix)
+
     listing = commands.add_parser("rules", help="list rules, controls and severities")
     _add_rule_options(listing)
 

@@ -261,6 +261,12 @@ def _test_rules(args: argparse.Namespace) -> int:
     return EXIT_FAILED if failed or problems else EXIT_OK
 
 
+def _fix(args: argparse.Namespace) -> int:
+    from checker.fix.command import run_fix
+
+    return run_fix(args, rule_set(args))
+
+
 COMMANDS = {"scan": _scan, "live": _live, "iam-policy": _iam_policy, "gate": _gate, "baseline": _baseline,
              "report": _report, "rules": _list_rules,
-             "test-rules": _test_rules}
+             "test-rules": _test_rules, "fix": _fix}

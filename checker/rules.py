@@ -12,6 +12,7 @@ from typing import Any
 from checker.cache import cached_json
 from checker.errors import InputError
 from checker.expressions import Expression, ExpressionError, arity_problem
+from checker.fix.spec import FixSpec, parse_fix
 from checker.load import parse, read_text
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -21,7 +22,7 @@ PARAMETER_TARGET = "parameter"  # each declared parameter, with its Name and the
 PARAMETER_TYPE = "Parameter"  # the resource_type of a parameter's result
 
 _REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")
-_OPTIONAL = ("when", "environments", "params", "rationale", "compliance")
+_OPTIONAL = ("when", "environments", "params", "rationale", "compliance", "fix")
 _CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject", "parameters", "expect",
               "decided_by", "peers"}
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
@@ -77,6 +78,7 @@ class Rule:
     rationale: str = ""
     compliance: dict = field(default_factory=dict)
     control_info: Control | None = None
+    fix: FixSpec | None = None  # the template change that makes a failure pass (None: not declared)
 
     def params_for(self, environment: str) -> dict:
         return {**self.params.get("default", {}), **self.params.get(environment, {})}
@@ -263,6 +265,7 @@ def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) 
         assertions = tuple(_assertion(item, scopes) for item in _as_list(entry["assert"], fail))
         for expression in ([when] if when else []) + [a.expression for a in assertions]:
             _check_calls(expression, scopes)
+        fix = parse_fix(entry["fix"], params, environments) if "fix" in entry else None
     except (ExpressionError, ValueError) as exc:
         raise fail(str(exc)) from None
     cases = tuple(_case(item, fail) for item in _as_list(entry["tests"], fail))
@@ -279,7 +282,7 @@ def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) 
         environments=tuple(environments) if environments is not None else None, params=params,
         rationale=entry.get("rationale", "").strip(),
         compliance={k: [str(i) for i in v] for k, v in compliance.items()},
-        control_info=controls[entry["control"]],
+        control_info=controls[entry["control"]], fix=fix,
     )
 
 

@@ -1,0 +1,61 @@
+"""`checker fix TEMPLATE`: print the patch that fixes the template's failures, or write it (--write).
+
+The diff goes to standard output (so it can be piped to `git apply`), what was fixed, withheld or left
+without a fix to standard error. Exit code 0 when every selected failure is fixed, 1 when some are not,
+2 for bad input.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from checker.config import parse_overrides, select_environments
+from checker.errors import InputError
+from checker.fix.diff import unified_diff
+from checker.fix.plan import FIXED, RESOLVED, FixPlan, fix_template
+from checker.fix.report import read_source
+from checker.load import load_template
+from checker.rules import Rule
+
+_LABELS = {FIXED: "fixed", RESOLVED: "resolved", "WITHHELD": "withheld", "NO_FIX": "no fix"}
+
+
+def run_fix(args: argparse.Namespace, rules: list[Rule], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+    overrides = parse_overrides(args.param)
+    environments = select_environments(args.config, [], args.region, overrides, args.account_id)
+    if args.env:
+        select_environments(args.config, args.env, args.region, overrides, args.account_id)  # names checked
+    known = {rule.id for rule in rules}
+    unknown = [rule_id for rule_id in args.rule if rule_id not in known]
+    if unknown:
+        raise InputError("--rule", f"unknown rule {unknown[0]} (see 'checker rules')")
+    load_template(args.template)  # a file that is no template is refused here, with its line
+    plan = fix_template(read_source(args.template), rules, environments, rule_ids=set(args.rule) or None,
+                        env_names=set(args.env) or None)
+    if args.write:
+        if plan.changed:
+            from checker.report import write_atomic
+
+            write_atomic(args.template, plan.fixed)
+    else:
+        out.write(unified_diff(plan.original, plan.fixed, args.template))
+    describe(plan, err, written=args.write)
+    return 0 if all(o.status in (FIXED, RESOLVED) for o in plan.outcomes) else 1
+
+
+def describe(plan: FixPlan, err: TextIO, written: bool) -> None:
+    """One line per failing rule and subject: fixed, withheld (and why), or no fix (and why)."""
+    for outcome in plan.outcomes:
+        where = f"{outcome.resource or '(template)'} in {', '.join(outcome.environments)}"
+        reason = f": {outcome.reason}" if outcome.reason and outcome.status != FIXED else ""
+        print(f"{_LABELS[outcome.status]:<9} {outcome.rule_id}  {where}{reason}", file=err)
+        for note in ([outcome.note] if outcome.note and outcome.status == FIXED else []) + outcome.notes:
+            print(f"          note: {note}", file=err)
+    fixed = sum(o.status == FIXED for o in plan.outcomes)
+    if not plan.outcomes:
+        print(f"{plan.path}: nothing to fix", file=err)
+    elif written and plan.changed:
+        print(f"{plan.path}: {fixed} fix(es) written; every one re-checked in each environment", file=err)
+    elif plan.changed:
+        print(f"{plan.path}: {fixed} fix(es) verified in each environment; --write applies them", file=err)

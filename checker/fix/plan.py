@@ -1,0 +1,211 @@
+"""Fix a template: each failing rule's fix applied, verified in every environment, then kept or withheld.
+
+`fix_template` applies the fixes one after another and returns the patched text (`checker fix`), or
+makes each fix alone on the unchanged template, for reports that show one patch per failure.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from checker.config import Environment
+from checker.fix.apply import Applier
+from checker.fix.facts import Facts, FixError
+from checker.fix.spec import FixSpec, Step
+from checker.fix.values import Context, Scope
+from checker.fix.verify import Key, assess, dangling, problems
+from checker.patch.document import MISSING, PatchError, SourceText
+from checker.results import FAIL, Result
+from checker.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
+
+FIXED, WITHHELD, NO_FIX, RESOLVED = "FIXED", "WITHHELD", "NO_FIX", "RESOLVED"
+
+
+@dataclass
+class FixOutcome:
+    rule_id: str
+    resource: str | None
+    environments: list[str]
+    status: str                 # FIXED, WITHHELD (and why), NO_FIX (and why), RESOLVED (by an earlier fix)
+    reason: str = ""
+    note: str = ""
+    notes: list[str] = field(default_factory=list)
+    before: str = ""            # the template text the fix was made on
+    after: str = ""             # the same text with the fix
+
+
+@dataclass
+class FixPlan:
+    path: str
+    original: str
+    fixed: str
+    outcomes: list[FixOutcome]
+    examples: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original
+
+
+def _failures(results: dict[Key, Result], rules: list[Rule], source: SourceText, rule_ids: set[str] | None,
+              env_names: set[str] | None) -> list[tuple[Rule, str | None, frozenset[str]]]:
+    order = {name: i for section in ("Parameters", "Resources")
+             for i, name in enumerate(source.value((section,)) or {})} if isinstance(source.body, dict) else {}
+    groups: dict[tuple[str, str | None], set[str]] = {}
+    for (rule_id, env, resource), result in results.items():
+        if result.status == FAIL and (rule_ids is None or rule_id in rule_ids) \
+                and (env_names is None or env in env_names):
+            groups.setdefault((rule_id, resource), set()).add(env)
+    # Resources first: their fixes can leave a parameter unused (and removed), which settles its failures.
+    stage = {TEMPLATE_TARGET: 1, PARAMETER_TARGET: 2}
+    by_id = {rule.id: (stage.get(rule.target, 0), i, rule) for i, rule in enumerate(rules)}
+    ordered = sorted(groups, key=lambda g: (*by_id[g[0]][:2], order.get(g[1], -1) if g[1] else -1))
+    return [(by_id[rule_id][2], resource, frozenset(groups[(rule_id, resource)])) for rule_id, resource in ordered]
+
+
+def _subject_path(rule: Rule, resource: str | None) -> tuple:
+    if rule.target == TEMPLATE_TARGET or resource is None:
+        return ()
+    return ("Parameters", resource) if rule.target == PARAMETER_TARGET else ("Resources", resource)
+
+
+def _added_names(steps: Iterable[Step]) -> list[str]:
+    names = []
+    for step in steps:
+        if step.verb == "add_resource" and isinstance(step.target, str):
+            names.append(step.target)
+        names += _added_names(step.steps)
+    return names
+
+
+def _renames(source: SourceText, spec: FixSpec) -> dict[str, str]:
+    taken = set(source.value(("Resources",)) or {}) | set(source.value(("Parameters",)) or {})
+    renames = {}
+    for name in _added_names(spec.steps):
+        if name in taken:
+            number = 2
+            while f"{name}{number}" in taken:
+                number += 1
+            renames[name] = f"{name}{number}"
+            taken.add(renames[name])
+    return renames
+
+
+def _references(value: Any, found: set[str]) -> set[str]:
+    if isinstance(value, list):
+        for item in value:
+            _references(item, found)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "Ref" and isinstance(item, str):
+                found.add(item)
+            elif key == "Fn::Sub":
+                text = item[0] if isinstance(item, list) and item else item
+                if isinstance(text, str):
+                    found |= {v.split(".")[0] for v in text.replace("${!", "").split("${")[1:]
+                              for v in [v.split("}")[0]]}
+            _references(item, found)
+    return found
+
+
+def _prune_parameters(source: SourceText, subject: Any, notes: list[str]) -> None:
+    """Parameters the subject used and nothing uses any more are removed (CloudFormation would still ask
+    for their values)."""
+    body = source.body
+    declared = set(source.value(("Parameters",)) or {})
+    used = _references({k: v for k, v in body.items() if k not in ("Parameters", "Metadata")}, set())
+    mentioned = repr(body.get("Metadata"))
+    for name in sorted(_references(subject, set()) & declared - used):
+        if repr(name) not in mentioned:
+            source.remove(("Parameters", name))
+            notes.append(f"parameter {name} is no longer used and was removed: drop it from the parameter files")
+
+
+def _apply(source: SourceText, facts: Facts, rule: Rule, resource: str | None, failing: frozenset[str],
+           examples: dict[str, Any]) -> tuple[list[str], str | None]:
+    """Apply `rule`'s fix; returns the notes and, when the fix does not apply here, why not."""
+    spec = rule.fix
+    assert spec is not None
+
+    def params_for(env: str) -> dict:
+        return {**rule.params_for(env), **spec.params.get("default", {}), **spec.params.get(env, {})}
+
+    path = _subject_path(rule, resource)
+    subject_type = (source.value(path + ("Type",)) if path[:1] == ("Resources",) else None)
+    context = Context(source, facts, params_for, path, subject_type if isinstance(subject_type, str) else None,
+                      _renames(source, spec))
+    applier = Applier(context, failing)
+    if spec.when is not None and not applier.holds(spec.when, path, failing):
+        return [], spec.otherwise
+    before = source.value(path) if path else MISSING
+    applier.run(spec.steps, path, Scope(failing))
+    if before is not MISSING:
+        _prune_parameters(source, before, applier.changes.notes)
+    examples.update(applier.changes.examples)
+    return applier.changes.notes, None
+
+
+def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules: list[Rule],
+             environments: list[Environment], rule: Rule, resource: str | None, failing: frozenset[str],
+             examples: dict[str, Any]) -> tuple[FixOutcome, tuple[SourceText, Facts, dict[Key, Result]] | None]:
+    """One fix made on a copy of `source`: the outcome, and the patched copy when the fix is kept."""
+    spec = rule.fix
+    outcome = FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing], WITHHELD,
+                         before=source.full_text)
+    if spec is None or spec.none is not None:
+        outcome.status, outcome.reason = NO_FIX, spec.none if spec and spec.none else "the rule declares no fix"
+        return outcome, None
+    outcome.note = spec.note
+    trial = SourceText(source.full_text, source.path, source.style)
+    added = dict(examples)
+    try:
+        notes, otherwise = _apply(trial, facts, rule, resource, failing, added)
+        if otherwise is not None:
+            outcome.status, outcome.reason = NO_FIX, otherwise
+            return outcome, None
+        introduced = dangling(trial.body) - dangling(source.body)
+        if introduced:
+            raise FixError(f"the patch refers to undeclared {', '.join(sorted(introduced))}")
+        facts_after, results_after = assess(trial, rules, environments, added)
+        found = problems(results, results_after, rule.id, resource, failing)
+        if found:
+            raise FixError("; ".join(found))
+    except (FixError, PatchError) as exc:
+        outcome.reason = str(exc)
+        return outcome, None
+    outcome.status, outcome.notes, outcome.after = FIXED, notes, trial.full_text
+    examples.update(added)
+    return outcome, (trial, facts_after, results_after)
+
+
+def fix_template(source: SourceText, rules: list[Rule], environments: list[Environment], *,
+                 rule_ids: set[str] | None = None, env_names: set[str] | None = None,
+                 together: bool = True) -> FixPlan:
+    """Fix the failures of `source` in `environments` (those of `rule_ids` and `env_names` when given).
+
+    `together`: each fix builds on the ones before and the plan's text has them all; otherwise each fix
+    is made alone on the original text (its outcome holds its own patched text).
+    """
+    original = source.full_text
+    examples: dict[str, Any] = {}
+    facts, results = assess(source, rules, environments, examples)
+    start = (facts, results)
+    outcomes = []
+    for rule, resource, failing in _failures(results, rules, source, rule_ids, env_names):
+        if together:
+            still = frozenset(e for e in failing if getattr(results.get((rule.id, e, resource)), "status", None)
+                              == FAIL)
+            if not still:
+                names = [e.name for e in environments if e.name in failing]
+                outcomes.append(FixOutcome(rule.id, resource, names, RESOLVED, "an earlier fix resolved it"))
+                continue
+            failing = still
+        else:
+            source = SourceText(original, source.path, source.style)
+            facts, results = start
+        outcome, kept = _attempt(source, facts, results, rules, environments, rule, resource, failing, examples)
+        outcomes.append(outcome)
+        if together and kept is not None:
+            source, facts, results = kept
+    return FixPlan(source.path, original, source.full_text if together else original, outcomes, examples)

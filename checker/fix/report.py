@@ -1,0 +1,168 @@
+"""Fixes in reports: what the JSON payload holds about them, and how each format shows them.
+
+`fixes`: one entry per failing rule and subject, its patch made alone on the template (SARIF `fixes`,
+the HTML report). `patches`: per template, every fix together as `checker fix` makes them (the
+Markdown summary, pull-request suggestions).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from checker.config import Environment
+from checker.errors import InputError
+from checker.fix.diff import hunks, unified_diff
+from checker.fix.facts import FixError
+from checker.fix.plan import FIXED, FixOutcome, fix_template
+from checker.load import decode, read_bytes
+from checker.patch.document import PatchError, SourceText
+from checker.rules import Rule
+
+MAX_SUGGESTION_LINES = 60
+
+
+def read_source(path: str | Path) -> SourceText:
+    """A template's text as it is on disk (a byte-order mark kept), ready to patch."""
+    data = read_bytes(Path(path))
+    text = decode(data, str(path))
+    return SourceText(("\ufeff" if data.startswith(b"\xef\xbb\xbf") else "") + text, str(path))
+
+
+def _entry(path: str, outcome: FixOutcome) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "file": path, "rule_id": outcome.rule_id, "resource": outcome.resource,
+        "environments": outcome.environments, "status": outcome.status, "reason": outcome.reason,
+        "note": outcome.note, "notes": outcome.notes,
+    }
+    if outcome.status == FIXED:
+        entry["diff"] = unified_diff(outcome.before, outcome.after, path)
+        entry["hunks"] = [h.to_dict() for h in hunks(outcome.before, outcome.after)]
+    return entry
+
+
+def fix_payload(paths: list[str], rules: list[Rule], environments: list[Environment]) -> dict[str, list]:
+    """The `fixes` and `patches` of the templates at `paths` (a template that cannot be patched has none)."""
+    fixes: list[dict] = []
+    patches: list[dict] = []
+    if not any(rule.fix is not None and rule.fix.offered for rule in rules):
+        return {"fixes": fixes, "patches": patches}
+    for path in paths:
+        try:
+            alone = fix_template(read_source(path), rules, environments, together=False)
+            together = fix_template(read_source(path), rules, environments)
+        except (InputError, PatchError, FixError, ValueError):
+            continue
+        fixes += [_entry(path, outcome) for outcome in alone.outcomes]
+        if together.changed:
+            fixed = [o for o in together.outcomes if o.status == FIXED]
+            patches.append({
+                "file": path, "rules": sorted({o.rule_id for o in fixed}),
+                "diff": unified_diff(together.original, together.fixed, path),
+                "hunks": [h.to_dict() for h in hunks(together.original, together.fixed)],
+                "notes": [n for o in fixed for n in ([o.note] if o.note else []) + o.notes],
+            })
+    return {"fixes": fixes, "patches": patches}
+
+
+def fix_for(payload: dict, result: dict) -> dict | None:
+    """The fix entry that covers a result (same file, rule, resource and one of its environments)."""
+    for entry in payload.get("fixes") or []:
+        if (entry.get("file"), entry.get("rule_id"), entry.get("resource")) == \
+                (result.get("file"), result.get("rule_id"), result.get("resource")) \
+                and result.get("environment") in entry.get("environments", []) and result.get("source") == "template":
+            return entry
+    return None
+
+
+def fixes_of_rule(payload: dict, rule_id: str) -> list[dict]:
+    return [e for e in payload.get("fixes") or [] if e.get("rule_id") == rule_id]
+
+
+def sarif_fixes(entry: dict | None, location: dict) -> list[dict]:
+    """SARIF `fixes` of a result: one fix whose replacements are the patch's hunks."""
+    if not entry or entry.get("status") != FIXED:
+        return []
+    replacements = [{"deletedRegion": {"charOffset": h["char_offset"], "charLength": h["char_length"]},
+                     **({"insertedContent": {"text": h["added"]}} if h["added"] else {})} for h in entry["hunks"]]
+    text = f"Fix {entry['rule_id']} for {entry.get('resource') or 'the template'} " \
+           f"({', '.join(entry['environments'])})" + (f". {entry['note']}" if entry.get("note") else "")
+    return [{"description": {"text": text},
+             "artifactChanges": [{"artifactLocation": location, "replacements": replacements}]}]
+
+
+def fence(text: str) -> str:
+    """A Markdown code fence longer than any run of backticks in `text`."""
+    longest, run = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    return "`" * max(3, longest + 1)
+
+
+def suggestions(payload: dict, relative: Any) -> list[dict]:
+    """Pull-request review comments with GitHub "suggested changes", one per hunk of each template's patch.
+
+    `relative(file)` gives the path in the repository. A pure insertion is suggested on the line above
+    it (that line, then the new ones).
+    """
+    comments = []
+    for patch in payload.get("patches") or []:
+        try:
+            lines = read_source(patch["file"]).full_text.splitlines(keepends=True)
+        except InputError:
+            continue
+        rules = ", ".join(patch["rules"])
+        for hunk in patch["hunks"]:
+            added = hunk["added"]
+            start, end = hunk["start_line"], hunk["end_line"]
+            if end < start:  # insertion: anchor on a neighbouring line and repeat it
+                if start > 1:
+                    start = end = start - 1
+                    added = lines[start - 1] + added
+                else:
+                    end = start
+                    added = added + (lines[0] if lines else "")
+            if added.count("\n") > MAX_SUGGESTION_LINES:
+                continue
+            body_fence = fence(added)
+            body = (f"checker: this change fixes {rules} (with the other suggestions on this file; "
+                    f"`checker fix {patch['file']}` makes them all).\n\n{body_fence}suggestion\n{added}"
+                    f"{'' if added.endswith(chr(10)) or not added else chr(10)}{body_fence}\n")
+            comment = {"path": relative(patch["file"]), "line": end, "side": "RIGHT", "body": body}
+            if start != end:
+                comment.update(start_line=start, start_side="RIGHT")
+            comments.append(comment)
+    return comments
+
+
+def repository_path(file: str) -> str:
+    """`file` relative to the working directory (the repository root in CI), with forward slashes."""
+    path = Path(file)
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix() if path.is_absolute() else path.as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def render_suggestions(payload: dict) -> str:
+    """The `suggestions` report: review comments for the GitHub pull-request API, as JSON."""
+    return json.dumps(suggestions(payload, repository_path), indent=2) + "\n"
+
+
+def markdown_lines(payload: dict, code: Any, escape: Any, max_lines: int = 150) -> list[str]:
+    """The Markdown summary's "Suggested fixes": each template's whole patch, and what has no fix."""
+    lines: list[str] = []
+    for patch in payload.get("patches") or []:
+        diff = patch["diff"].splitlines()
+        shown = "\n".join(diff[:max_lines]) + ("\n…" if len(diff) > max_lines else "")
+        marks = fence(shown)
+        lines += ["", f"**{code(patch['file'])}**: `checker fix {escape(patch['file'])} --write` fixes "
+                      f"{', '.join(code(r) for r in patch['rules'])}", "", f"{marks}diff", shown, marks]
+        lines += [f"- {escape(note)}" for note in dict.fromkeys(patch.get("notes") or [])]
+    unfixed = [e for e in payload.get("fixes") or [] if e.get("status") != FIXED]
+    if unfixed:
+        lines += ["", f"No fix offered for {len(unfixed)} failure(s):"]
+        lines += [f"- {code(e['rule_id'])} {escape(e.get('resource') or '(template)')}: {escape(e['reason'])}"
+                  for e in unfixed[:10]]
+    return ["", "#### Suggested fixes", *lines] if lines else []
