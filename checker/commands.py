@@ -32,7 +32,8 @@ from checker.waivers import Waiver, load_waiver_file
 EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 REPORT_FORMATS = {"json": "the JSON report (re-rendered by 'checker report')", "html": "the auditor's HTML report",
                   "sarif": "SARIF 2.1.0 for code scanning", "junit": "JUnit XML for CI",
-                  "markdown": "a Markdown summary for a pull request or CI step"}
+                  "markdown": "a Markdown summary for a pull request or CI step",
+                  "suggestions": "pull-request review comments with the fixes as GitHub suggested changes (JSON)"}
 
 
 def rule_set(args: argparse.Namespace) -> list[Rule]:
@@ -155,10 +156,14 @@ def conclude(args: argparse.Namespace, report: ScanReport, rules: list[Rule], en
     targets = report_targets(args)
     write_failures = []
     if any(targets.values()):
+        from checker.fix.report import fix_payload
         from checker.report import write_reports
         from checker.report.payload import build_payload
 
-        write_failures = write_reports(build_payload(report, rules, environments, decision, live, drift), targets)
+        fixes = fix_payload(report.templates, rules, environments) if any(
+            targets[name] for name in ("json", "html", "sarif", "markdown", "suggestions")) else None
+        write_failures = write_reports(build_payload(report, rules, environments, decision, live, drift, fixes),
+                                       targets)
     for failure in write_failures:
         print(f"checker: error: {failure}", file=sys.stderr)
     if subject:

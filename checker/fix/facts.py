@@ -102,10 +102,9 @@ def learn(source: SourceText, environments: list[Environment], examples: dict[st
 
 
 def _environment_parameter(body: dict, environments: list[Environment]) -> tuple[str | None, dict[str, Any]]:
-    """The declared parameter with a known, different value in every environment (one named like the
-    environments, or used to look up Mappings, preferred)."""
-    if len(environments) < 2:
-        return None, {}
+    """The declared parameter whose value tells the environments apart: a different known value in each
+    (one valued like the environments' names, or used to look up Mappings, preferred). With a single
+    environment, only a parameter valued like its name counts."""
     found = []
     text = repr(body.get("Resources"))
     for name, spec in (body.get("Parameters") or {}).items():
@@ -113,11 +112,23 @@ def _environment_parameter(body: dict, environments: list[Environment]) -> tuple
         values = {e.name: e.parameters.get(name, spec.get("Default")) for e in environments}
         if any(v is None or isinstance(v, (list, dict)) for v in values.values()):
             continue
-        if len({str(v) for v in values.values()}) == len(environments):
-            named = all(str(v) == e for e, v in values.items())
+        named = all(str(v) == e for e, v in values.items())
+        if len({str(v) for v in values.values()}) == len(environments) and (named or len(environments) > 1):
             looked_up = f"{{'Ref': '{name}'}}" in text and "Fn::FindInMap" in text
             found.append((not named, not looked_up, name, values))
     if not found:
         return None, {}
     _, _, name, values = min(found, key=lambda f: f[:3])
     return name, values
+
+
+def level_of(facts: Facts, environment: str) -> str:
+    """The environment parameter's value in `environment` (for one not configured: its name, when the
+    parameter is valued like the environments' names)."""
+    if facts.env_parameter is None:
+        raise FixError("no parameter of the template tells the environments apart")
+    if environment in facts.env_values:
+        return str(facts.env_values[environment])
+    if all(str(v) == e for e, v in facts.env_values.items()):
+        return environment
+    raise FixError(f"cannot tell the value of {facts.env_parameter} in {environment}, which is not configured")

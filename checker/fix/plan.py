@@ -50,8 +50,7 @@ class FixPlan:
 
 def _failures(results: dict[Key, Result], rules: list[Rule], source: SourceText, rule_ids: set[str] | None,
               env_names: set[str] | None) -> list[tuple[Rule, str | None, frozenset[str]]]:
-    order = {name: i for section in ("Parameters", "Resources")
-             for i, name in enumerate(source.value((section,)) or {})} if isinstance(source.body, dict) else {}
+    order = {name: i for section in ("Parameters", "Resources") for i, name in enumerate(source.mapping((section,)))}
     groups: dict[tuple[str, str | None], set[str]] = {}
     for (rule_id, env, resource), result in results.items():
         if result.status == FAIL and (rule_ids is None or rule_id in rule_ids) \
@@ -80,7 +79,7 @@ def _added_names(steps: Iterable[Step]) -> list[str]:
 
 
 def _renames(source: SourceText, spec: FixSpec) -> dict[str, str]:
-    taken = set(source.value(("Resources",)) or {}) | set(source.value(("Parameters",)) or {})
+    taken = set(source.mapping(("Resources",))) | set(source.mapping(("Parameters",)))
     renames = {}
     for name in _added_names(spec.steps):
         if name in taken:
@@ -113,7 +112,7 @@ def _prune_parameters(source: SourceText, subject: Any, notes: list[str]) -> Non
     """Parameters the subject used and nothing uses any more are removed (CloudFormation would still ask
     for their values)."""
     body = source.body
-    declared = set(source.value(("Parameters",)) or {})
+    declared = set(source.mapping(("Parameters",)))
     used = _references({k: v for k, v in body.items() if k not in ("Parameters", "Metadata")}, set())
     mentioned = repr(body.get("Metadata"))
     for name in sorted(_references(subject, set()) & declared - used):

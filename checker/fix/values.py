@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checker.fix.facts import Facts, FixError
+from checker.fix.facts import Facts, FixError, level_of
 from checker.fix.placement import per_environment
 from checker.fix.spec import parse_path
 from checker.patch.document import MISSING, SourceText, dotted
@@ -121,10 +121,7 @@ class Resolver:
     def _in_environment(self, value: dict, scope: Scope) -> Any:
         environment, inner = (self._resolve(v, scope) for v in value["$in_environment"])
         facts = self.context.facts
-        if facts.env_parameter is None or environment not in facts.env_values:
-            raise FixError(f"cannot tell how the template names things in {environment}: no parameter "
-                           "tells the environments apart")
-        return in_environment(inner, facts.env_parameter, str(facts.env_values[environment]))
+        return in_environment(inner, str(facts.env_parameter), level_of(facts, str(environment)))
 
     def _sub(self, value: dict, scope: Scope) -> Any:
         text, variables = self._resolve(value["$sub"][0], scope), value["$sub"][1]
@@ -132,7 +129,7 @@ class Resolver:
 
     def _alias_of(self, value: dict, scope: Scope) -> Any:
         key = _referenced(self._resolve(value["$alias_of"], scope))
-        resources = self.context.source.value(("Resources",))
+        resources = self.context.source.mapping(("Resources",))
         for resource in resources.values():
             properties = resource.get("Properties") or {}
             if resource.get("Type") == "AWS::KMS::Alias" and _referenced(properties.get("TargetKeyId")) == key:
@@ -142,7 +139,7 @@ class Resolver:
     def _resource(self, value: dict, scope: Scope) -> Any:
         kind = value["$resource"]
         facts = self.context.facts
-        found = [i for i, r in self.context.source.value(("Resources",)).items() if r.get("Type") == kind
+        found = [i for i, r in self.context.source.mapping(("Resources",)).items() if r.get("Type") == kind
                  and set(scope.envs) <= set(facts.exists_in(("Resources", i)))]
         if len(found) != 1:
             raise FixError(f"the fix needs the one {kind} of the template; found {len(found)}")
@@ -232,7 +229,7 @@ def rename(value: Any, renames: dict[str, str]) -> Any:
 
 def select_key(context: Context, options: dict, envs: frozenset[str]) -> str:
     """The customer managed symmetric KMS key of the template that suits the subject (see `$key`)."""
-    resources = context.source.value(("Resources",))
+    resources = context.source.mapping(("Resources",))
     candidates = []
     for logical_id, resource in resources.items():
         properties = resource.get("Properties") or {}

@@ -87,6 +87,11 @@ class SourceText:
         """The value at `path` as the template loader reads it, or MISSING."""
         return _at(self.body, path)
 
+    def mapping(self, path: tuple) -> dict:
+        """The mapping at `path`, or an empty one when there is none."""
+        found = self.value(path)
+        return found if isinstance(found, dict) else {}
+
     # --- edits ---------------------------------------------------------------------------------------
 
     def set(self, path: tuple, value: Any) -> None:

@@ -243,8 +243,8 @@ class JsonEmitter:
     def value(self, value: Any, indent: str) -> str:
         """The value, its first line placed after a key on a line indented by `indent`."""
         compact = self._compact(value)
-        if compact is not None or not value:
-            return compact if compact is not None else json.dumps(value)
+        if compact is not None or _scalar(value) or not value:
+            return compact if compact is not None else json.dumps(value, ensure_ascii=False)
         inner = indent + self.style.unit
         newline = self.style.newline
         if isinstance(value, dict):

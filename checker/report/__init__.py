@@ -57,6 +57,7 @@ FORMATS: dict[str, str] = {
     "json": "checker.report:_json", "html": "checker.report.html:render_html",
     "sarif": "checker.report.sarif:render_sarif", "junit": "checker.report.junit:render_junit",
     "markdown": "checker.report.markdown:render_markdown",
+    "suggestions": "checker.fix.report:render_suggestions",
 }
 
 

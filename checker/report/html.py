@@ -12,6 +12,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from checker.fix.report import fixes_of_rule
 from checker.report import view
 from checker.results import NOT_APPLICABLE
 
@@ -37,6 +38,13 @@ def breakable(path: str, separator: str = "/") -> Markup:
     return Markup(escape(separator) + Markup("<wbr>")).join(escape(part) for part in path.split(separator))
 
 
+def diff_lines(diff: str) -> Markup:
+    """A unified diff with each line marked as added, removed, hunk header or context (each escaped)."""
+    kinds = {"+": "add", "-": "del", "@": "hunk"}
+    return Markup("").join(Markup('<span class="{}">{}</span>\n').format(
+        "file" if line.startswith(("+++", "---")) else kinds.get(line[:1], "ctx"), line) for line in diff.splitlines())
+
+
 def dotted(path: Any) -> str:
     """A property path given as a list or a string; a dash when there is none."""
     if path is None:
@@ -48,10 +56,11 @@ def dotted(path: Any) -> str:
 def _environment() -> Environment:
     env = Environment(loader=PackageLoader("checker", "report_templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(pretty=pretty_json, compact=compact_json, dotted=dotted, breakable=breakable)
+    env.filters.update(pretty=pretty_json, compact=compact_json, dotted=dotted, breakable=breakable,
+                       diff_lines=diff_lines)
     env.globals.update(
         location=view.location, resource_label=view.resource_label, status_rank=view.status_rank,
-        link_target=link_target, labels=view.STATUS_LABELS,
+        link_target=link_target, labels=view.STATUS_LABELS, fixes_of_rule=fixes_of_rule,
     )
     return env
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 
+from checker.fix.report import markdown_lines
 from checker.report import view
 
 MAX_FINDINGS = 20
@@ -81,5 +82,5 @@ def render_markdown(payload: dict) -> str:
     lines = [f"### {_HEADLINES[status]}", "",
              f"{sentence}. {templates}; rule pack {code(payload['rule_pack']['version'])}, "
              f"generated {escape(payload['generated_at'])}.", "",
-             *_counts_table(payload), *_findings(payload), *_extras(payload)]
+             *_counts_table(payload), *_findings(payload), *markdown_lines(payload, code, escape), *_extras(payload)]
     return "\n".join(lines) + "\n"

@@ -37,11 +37,12 @@ def _file_digest(path: str) -> str | None:
 
 def build_payload(report: ScanReport, rules: list[Rule], environments: list[Environment],
                   decision: Decision | None = None, live: dict[str, Any] | None = None,
-                  drift: list[dict] | None = None) -> dict[str, Any]:
+                  drift: list[dict] | None = None, fixes: dict[str, list] | None = None) -> dict[str, Any]:
     """`decision` (the gate's verdict, with the baseline it used) adds the `gate` and `baseline` keys.
 
     After a live scan, `live` (API calls per operation, wall time, resources not found or not collected)
-    and `drift` (rule and property differences between template and deployment) are added too.
+    and `drift` (rule and property differences between template and deployment) are added too. `fixes`
+    holds the verified template patches (checker.fix.report.fix_payload).
     """
     summary = summarize(report.results)
     revisions = git_revisions(report.templates)
@@ -63,6 +64,7 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         "waivers": report.waivers.to_dict() if report.waivers else {"applied": [], "expired": [], "stale": []},
         "baseline": decision.baseline_dict() if decision else None,
         "gate": decision.to_dict() if decision else None,
+        **(fixes or {"fixes": [], "patches": []}),
     }
     if live is not None:
         payload["live"] = live

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from checker.fix.report import fix_for, sarif_fixes
 from checker.report import view
 from checker.results import FAIL, WAIVED
 
@@ -85,7 +86,7 @@ def _location(result: dict) -> dict[str, Any]:
     return location
 
 
-def _result(result: dict, rule_index: int) -> dict[str, Any]:
+def _result(result: dict, rule_index: int, payload: dict) -> dict[str, Any]:
     prefix = "" if result["status"] == FAIL else f"{result['status'].replace('_', ' ')}: "
     sarif: dict[str, Any] = {
         "ruleId": result["rule_id"], "ruleIndex": rule_index,
@@ -100,6 +101,9 @@ def _result(result: dict, rule_index: int) -> dict[str, Any]:
     location = _location(result)
     if location:
         sarif["locations"] = [location]
+    fixes = sarif_fixes(fix_for(payload, result), artifact_location(result["file"])) if result.get("file") else []
+    if fixes:
+        sarif["fixes"] = fixes
     if result["status"] == WAIVED:
         sarif["suppressions"] = [{"kind": "external", "status": "accepted", "justification": result["message"]}]
     return sarif
@@ -125,7 +129,7 @@ def render_sarif(payload: dict) -> str:
             "toolExecutionNotifications": [{"level": "error", "message": {"text": e}}
                                            for e in payload.get("input_errors", [])],
         }],
-        "results": [_result(r, index[r["rule_id"]]) for r in reported],
+        "results": [_result(r, index[r["rule_id"]], payload) for r in reported],
         "properties": {"generatedAt": payload["generated_at"],
                        "environments": view.environment_names(payload),
                        "gitCommits": sorted({t["git_commit"] for t in payload.get("templates", [])
