@@ -12,7 +12,7 @@ from typing import Any
 from checker.expressions import Context as ExpressionContext
 from checker.expressions import EvaluationError, Expression
 from checker.fix.facts import FixError
-from checker.fix.placement import NO_VALUE, add_section_entry, condition_for, conditional, per_environment
+from checker.fix.placement import NO_VALUE, add_section_entry, condition_for, conditional
 from checker.fix.spec import Step
 from checker.fix.values import Context, Resolver, Scope
 from checker.patch.document import MISSING, dotted
@@ -97,10 +97,7 @@ class Applier:
                 old = self.context.facts.rendered(env, path)
                 values[env] = old if old is not None and not isinstance(old, (dict, list)) else \
                     self.resolve.param_values(value["$param"], frozenset({env}))[env]
-            key = value.get("key") or str(path[-1])
-            self.context.source.set(self.physical(path, scope.envs), per_environment(
-                self.context.source, self.context.facts, values, key, self.context.params_for("default").get(
-                    value["$param"])))
+            self.context.source.set(self.physical(path, scope.envs), self.resolve.place(value, values, str(path[-1])))
             return
         resolved = self.resolve(value, replace(scope, key=str(path[-1])))
         self._write(path, resolved, scope, step.everywhere)
@@ -149,7 +146,7 @@ class Applier:
         old = source.value(physical)
         if old is MISSING:
             return
-        if not self.exists - scope.envs:
+        if step.everywhere or not self.exists - scope.envs:
             source.remove(physical)
         else:
             source.set(physical, conditional(source, self.context.facts, set(scope.envs), set(self.exists),

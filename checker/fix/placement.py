@@ -97,10 +97,13 @@ def _title(environment: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in environment.replace("_", "-").split("-"))
 
 
-def per_environment(source: SourceText, facts: Facts, values: dict[str, Any], key: str, fallback: Any) -> Any:
+def per_environment(source: SourceText, facts: Facts, values: dict[str, Any], key: str, fallback: Any,
+                    single: str | None = None) -> Any:
     """One expression for a value given per environment: a literal when it is the same everywhere, else a
     new key of the Mappings the template keys by environment, else `Fn::If` on an existing condition that
-    splits the environments into two groups of one value each, else a new environment mapping."""
+    splits the environments into two groups of one value each, else a new environment mapping. A template
+    that cannot tell environments apart gets the largest (`single: max`) or smallest value, when the
+    fix says one value can serve them all."""
     distinct = {repr(v) for v in values.values()}
     if len(distinct) == 1:
         return next(iter(values.values()))
@@ -114,4 +117,6 @@ def per_environment(source: SourceText, facts: Facts, values: dict[str, Any], ke
         if yes | no == among and yes and no and len({repr(values[e]) for e in yes}) == 1 \
                 and len({repr(values[e]) for e in no}) == 1:
             return {"Fn::If": [name, values[next(iter(yes))], values[next(iter(no))]]}
+    if facts.env_parameter is None and single in ("max", "min"):
+        return (max if single == "max" else min)(values.values())
     return mapping_key(source, facts, values, key, fallback)

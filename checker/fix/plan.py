@@ -173,6 +173,9 @@ def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules
     except (FixError, PatchError) as exc:
         outcome.reason = str(exc)
         return outcome, None
+    except Exception as exc:  # noqa: BLE001 - an unforeseen template shape withholds this fix, not the run
+        outcome.reason = f"the fix could not be made on this template ({type(exc).__name__}: {exc})"
+        return outcome, None
     outcome.status, outcome.notes, outcome.after = FIXED, notes, trial.full_text
     examples.update(added)
     return outcome, (trial, facts_after, results_after)

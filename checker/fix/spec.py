@@ -12,7 +12,7 @@ from checker.expressions import Expression
 
 # Value forms: a mapping whose only key (besides the listed options) starts with "$".
 FORMS: dict[str, tuple[str, ...]] = {
-    "$param": ("key",), "$key": (), "$item": (), "$index": (), "$format": (), "$property": (),
+    "$param": ("key", "single"), "$key": (), "$item": (), "$index": (), "$format": (), "$property": (),
     "$in_environment": (), "$sub": (), "$alias_of": (), "$resource": ("attribute",), "$environment_is": (),
     "$each": ("value",),
 }
@@ -175,6 +175,8 @@ def _check_value(value: Any, scopes: list[dict], loop: set[str]) -> None:
     argument = value[form]
     if form == "$param" and (not isinstance(argument, str) or any(argument not in s for s in scopes)):
         raise FixSpecError(f"$param {argument!r} is not a param of every environment")
+    if form == "$param" and value.get("single", "max") not in ("max", "min"):
+        raise FixSpecError("$param single is max or min: the value that serves every environment")
     if form == "$item" and "item" not in loop:
         raise FixSpecError("$item is only meaningful inside 'each' steps or '$each' values")
     if form == "$each":

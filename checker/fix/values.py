@@ -77,10 +77,13 @@ class Resolver:
         return values
 
     def _param(self, value: dict, scope: Scope) -> Any:
-        name = value["$param"]
-        context = self.context
-        return per_environment(context.source, context.facts, self.param_values(name, scope.envs),
-                               value.get("key") or scope.key or name, context.params_for("default").get(name))
+        return self.place(value, self.param_values(value["$param"], scope.envs), scope.key)
+
+    def place(self, value: dict, values: dict[str, Any], key: str = "") -> Any:
+        """The expression for a `$param` whose value in each environment is `values`."""
+        name, context = value["$param"], self.context
+        return per_environment(context.source, context.facts, values, value.get("key") or key or name,
+                               context.params_for("default").get(name), value.get("single"))
 
     def _key(self, value: dict, scope: Scope) -> Any:
         options = value["$key"] if isinstance(value["$key"], dict) else {}

@@ -83,7 +83,8 @@ def _walk(value: Any, names: set[str], conditions: set[str], found: set[str]) ->
             if isinstance(text, str):
                 found |= {v.split(".")[0] for v in _SUB_VARIABLE.findall(text)
                           if v not in (variables or {}) and v not in names and v.split(".")[0] not in names}
-        elif name == "Fn::If" and isinstance(argument, list) and argument and argument[0] not in conditions:
+        elif name == "Fn::If" and isinstance(argument, list) and argument and isinstance(argument[0], str) \
+                and argument[0] not in conditions:
             found.add(f"condition {argument[0]}")
         elif name == "Condition" and isinstance(argument, str) and argument not in conditions:
             found.add(f"condition {argument}")

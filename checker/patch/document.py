@@ -224,11 +224,11 @@ class SourceText:
         prefix = self.text[first:starts[index]]
         if parent.kind == SEQ:
             first = self._line_start(self.text.rfind("-", first, starts[index]))
-            self._splice(first, self._next_line(ends[index]), "")
+            self._cut_lines(first, self._next_line(ends[index]))
         elif prefix.strip():  # the first key of a list item ("- Key: ..."): the next key moves up
             self._splice(starts[index], starts[index + 1], "")
         else:
-            self._splice(first, self._next_line(ends[index]), "")
+            self._cut_lines(first, self._next_line(ends[index]))
 
     def _add_item(self, path: tuple, sequence: Node, value: Any) -> None:
         if self.is_json:
@@ -283,8 +283,15 @@ class SourceText:
 
     def _insert_lines(self, offset: int, lines: str) -> None:
         if offset == len(self.text) and self.text and not self.text.endswith("\n"):
-            lines = "\n" + lines
-        self._splice(offset, offset, lines + "\n")
+            self._splice(offset, offset, "\n" + lines)  # the file still ends without a line break
+        else:
+            self._splice(offset, offset, lines + "\n")
+
+    def _cut_lines(self, start: int, end: int) -> None:
+        """Remove whole lines; at the end of a file without a final line break, the break before them too."""
+        if end == len(self.text) and not self.text.endswith("\n") and start > 0:
+            start -= 2 if self.text[start - 2:start] == "\r\n" else 1
+        self._splice(start, end, "")
 
     def _add_json(self, container: Node, key: Any, value: Any, position: int) -> None:
         members: list[Entry] | list[Node] = container.entries if container.kind == MAP else container.items

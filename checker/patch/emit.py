@@ -17,6 +17,7 @@ from checker.patch.spans import MAP, SCALAR, SEQ, Node
 
 _SHORT_SCALAR = ("Ref", "Condition", "Fn::Sub", "Fn::Base64", "Fn::GetAZs", "Fn::ImportValue")
 _MAX_INLINE = 100  # longest flow collection written on one line
+_BLOCK_KEYS = {"Properties", "Metadata", "Parameters", "Resources", "Mappings", "Conditions", "Rules", "Outputs"}
 
 
 @dataclass(frozen=True)
@@ -184,6 +185,9 @@ class YamlEmitter:
 
     def entry(self, key: Any, value: Any, col: int) -> str:
         """`key: value` whose first line starts at column `col` (not indented here); later lines indented."""
+        if key in _BLOCK_KEYS and isinstance(value, dict) and value and not _intrinsic(value):
+            return self.key(key) + ":" + "".join(
+                f"\n{' ' * (col + self.unit)}{self.entry(k, v, col + self.unit)}" for k, v in value.items())
         return self.key(key) + ":" + self._after_indicator(value, col)
 
     def item(self, value: Any, col: int) -> str:
@@ -232,13 +236,20 @@ class JsonEmitter:
         self.style = style
 
     def _compact(self, value: Any) -> str | None:
-        small = _scalar(value) or (isinstance(value, (list, dict)) and len(value) <= 3 and all(
-            _scalar(v) or (_intrinsic(v) and _scalar(_intrinsic(v)[1])) for v in  # type: ignore[index]
-            (value.values() if isinstance(value, dict) else value)))
-        if not small:
+        """Scalars, intrinsic functions of simple arguments and lists of them fit on one line."""
+        function = _intrinsic(value)
+        simple = _scalar(value) or (function is not None and self._simple(function[1])) or \
+            (isinstance(value, list) and all(self._simple(v) for v in value))
+        if not simple:
             return None
         text = json.dumps(value, ensure_ascii=False, separators=(", ", self.style.colon))
         return text if len(text) <= _MAX_INLINE else None
+
+    def _simple(self, value: Any, nested: bool = True) -> bool:
+        """A scalar, an intrinsic function of one, or (unless `nested` is off) a list of those."""
+        function = _intrinsic(value)
+        return _scalar(value) or (function is not None and self._simple(function[1], False)) or \
+            (nested and isinstance(value, list) and all(self._simple(v, False) for v in value))
 
     def value(self, value: Any, indent: str) -> str:
         """The value, its first line placed after a key on a line indented by `indent`."""
