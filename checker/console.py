@@ -43,6 +43,14 @@ def print_results(report: ScanReport, out: TextIO, err: TextIO, verbose: bool = 
     for error in report.errors:
         print(f"checker: error: {error}", file=err)
     print_summary(report.results, out)
+    print_fix_hint(report.results, out)
+
+
+def print_fix_hint(results: list[Result], out: TextIO) -> None:
+    """The next step for templates with failures: `checker fix` proposes a verified patch."""
+    for path in sorted({r.file for r in results if r.status == FAIL and r.source == "template" and r.file}):
+        print(f"next: checker fix {path} shows a patch for its failures, verified in every environment "
+              "(--write applies it)", file=out)
 
 
 def print_waivers(outcome: WaiverOutcome, out: TextIO) -> None:

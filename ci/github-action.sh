@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The steps of action.yml: install the checker, scan, write SARIF, append the Markdown summary to
-# $GITHUB_STEP_SUMMARY and record outputs in $GITHUB_OUTPUT. Exits with the checker's exit code.
+# $GITHUB_STEP_SUMMARY, on a pull request post the verified fixes as suggested changes, and record
+# outputs in $GITHUB_OUTPUT. Exits with the checker's exit code.
 #
 # Inputs (environment): CHECKER_PATHS, CHECKER_ENVIRONMENTS, CHECKER_CONFIG, CHECKER_FAIL_ON,
-# CHECKER_WAIVERS, CHECKER_BASELINE, CHECKER_SOFT_FAIL, CHECKER_SARIF. The checker is installed from
-# the action's own checkout ($GITHUB_ACTION_PATH), or from CHECKER_SOURCE when set.
+# CHECKER_WAIVERS, CHECKER_BASELINE, CHECKER_SOFT_FAIL, CHECKER_SARIF, CHECKER_SUGGEST,
+# CHECKER_GITHUB_TOKEN. The checker is installed from the action's own checkout ($GITHUB_ACTION_PATH),
+# or from CHECKER_SOURCE when set.
 set -euo pipefail
 
 source_dir="${CHECKER_SOURCE:-${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}}"
@@ -23,10 +25,19 @@ if [ -n "${CHECKER_CONFIG:-}" ]; then args+=(--config "$CHECKER_CONFIG"); fi
 if [ -n "${CHECKER_WAIVERS:-}" ]; then args+=(--waivers "$CHECKER_WAIVERS"); fi
 if [ -n "${CHECKER_BASELINE:-}" ]; then args+=(--baseline "$CHECKER_BASELINE"); fi
 if [ "${CHECKER_SOFT_FAIL:-false}" = "true" ]; then args+=(--soft-fail); fi
+suggest=false
+if [ "${CHECKER_SUGGEST:-true}" = "true" ] && [ "${GITHUB_EVENT_NAME:-}" = "pull_request" ] \
+    && [ -n "${CHECKER_GITHUB_TOKEN:-}" ]; then
+  suggest=true
+  args+=(--suggestions "$work/suggestions.json")
+fi
 
 status=0
 checker "${args[@]}" || status=$?
 
+if [ "$suggest" = "true" ] && [ -s "$work/suggestions.json" ]; then
+  GITHUB_TOKEN="$CHECKER_GITHUB_TOKEN" python "$source_dir/ci/post-suggestions.py" "$work/suggestions.json" || true
+fi
 if [ -s "$work/summary.md" ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
   cat "$work/summary.md" >> "$GITHUB_STEP_SUMMARY"
 fi

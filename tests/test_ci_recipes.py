@@ -9,12 +9,14 @@
 """
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -177,6 +179,55 @@ def test_the_action_script_soft_fail_and_a_clean_workspace_exit_0(checkout, venv
     soft = run(["bash", str(checkout / "ci" / "github-action.sh")], workspace, env)
     assert soft.returncode == 0, soft.stdout + soft.stderr
     assert "PAY-S3-REPL-001" in (tmp_path / "summary.md").read_text()
+
+
+class _FakeGitHub(http.server.BaseHTTPRequestHandler):
+    """The two pull-request endpoints the action calls, recording what it posts."""
+    posted: list[tuple[str, dict]] = []
+
+    def do_GET(self):  # noqa: N802 - http.server's naming
+        self._reply(200, [])
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).posted.append((self.path, body, self.headers["Authorization"]))
+        self._reply(200, {"id": 1})
+
+    def _reply(self, status: int, body) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_on_a_pull_request_the_action_posts_the_fixes_as_one_review_of_suggested_changes(checkout, venv, tmp_path):
+    workspace = _workspace(tmp_path, SEED)
+    event = tmp_path / "event.json"
+    event.write_text(json.dumps({"pull_request": {"number": 7, "head": {"sha": "abc123"}}}))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _FakeGitHub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = ci_env(venv, GITHUB_ACTION_PATH=str(checkout), GITHUB_EVENT_NAME="pull_request",
+                     GITHUB_EVENT_PATH=str(event), GITHUB_REPOSITORY="payments/infra",
+                     GITHUB_API_URL=f"http://127.0.0.1:{server.server_port}", CHECKER_GITHUB_TOKEN="t0ken",
+                     CHECKER_PATHS="templates", RUNNER_TEMP=str(tmp_path))
+        step = run(["bash", str(checkout / "ci" / "github-action.sh")], workspace, env)
+    finally:
+        server.shutdown()
+    assert step.returncode == 1, step.stdout + step.stderr
+    [(path, review, authorization)] = _FakeGitHub.posted
+    assert (path, review["commit_id"], review["event"], authorization) == (
+        "/repos/payments/infra/pulls/7/reviews", "abc123", "COMMENT", "Bearer t0ken")
+    assert {c["path"] for c in review["comments"]} == {"templates/seed-flawed.yaml"}
+    assert all("```suggestion\n" in c["body"] and c["side"] == "RIGHT" for c in review["comments"])
+    assert any("BacktrackWindow: !FindInMap [EnvironmentConfig, !Ref Environment, BacktrackWindowSeconds]"
+               in c["body"] for c in review["comments"])
+    assert "posted" in step.stdout
 
 
 # --- CodeBuild / CodePipeline ---------------------------------------------------------------------------

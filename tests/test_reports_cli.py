@@ -20,7 +20,8 @@ SCAN = ["scan", STACK, "--rules", str(FIXTURE / "rules"), "--config", str(FIXTUR
 
 
 def _outputs(directory, stem="report"):
-    suffix = {"json": "json", "html": "html", "sarif": "sarif", "junit": "xml", "markdown": "md"}
+    suffix = {"json": "json", "html": "html", "sarif": "sarif", "junit": "xml", "markdown": "md",
+              "suggestions": "suggestions.json"}
     paths = {name: directory / f"{stem}.{suffix[name]}" for name in REPORT_FORMATS}
     return paths, [arg for name, path in paths.items() for arg in (f"--{name}", str(path))]
 

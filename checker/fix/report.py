@@ -19,7 +19,7 @@ from checker.load import decode, read_bytes
 from checker.patch.document import PatchError, SourceText
 from checker.rules import Rule
 
-MAX_SUGGESTION_LINES = 60
+MAX_COMMENT = 60_000  # characters; GitHub refuses review comments longer than 65,536
 
 
 def read_source(path: str | Path) -> SourceText:
@@ -53,14 +53,17 @@ def fix_payload(paths: list[str], rules: list[Rule], environments: list[Environm
             together = fix_template(read_source(path), rules, environments)
         except (InputError, PatchError, FixError, ValueError):
             continue
-        fixes += [_entry(path, outcome) for outcome in alone.outcomes]
+        entries = [_entry(path, outcome) for outcome in alone.outcomes]
+        fixes += entries
         if together.changed:
             fixed = [o for o in together.outcomes if o.status == FIXED]
+            rules_fixed = sorted({o.rule_id for o in fixed})
+            changes = [h.to_dict() for h in hunks(together.original, together.fixed)]
             patches.append({
-                "file": path, "rules": sorted({o.rule_id for o in fixed}),
-                "diff": unified_diff(together.original, together.fixed, path),
-                "hunks": [h.to_dict() for h in hunks(together.original, together.fixed)],
-                "notes": [n for o in fixed for n in ([o.note] if o.note else []) + o.notes],
+                "file": path, "rules": rules_fixed, "diff": unified_diff(together.original, together.fixed, path),
+                "hunks": changes, "notes": [n for o in fixed for n in ([o.note] if o.note else []) + o.notes],
+                "suggestions": _suggested(path, together.original.splitlines(keepends=True), changes, entries,
+                                          rules_fixed),
             })
     return {"fixes": fixes, "patches": patches}
 
@@ -100,40 +103,67 @@ def fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def suggestions(payload: dict, relative: Any) -> list[dict]:
-    """Pull-request review comments with GitHub "suggested changes", one per hunk of each template's patch.
+def _span(hunk: dict) -> tuple[int, int]:
+    """The original lines a hunk touches; an insertion touches the lines around it."""
+    start, end = hunk["start_line"], hunk["end_line"]
+    return (start - 1, start) if end < start else (start, end)
 
-    `relative(file)` gives the path in the repository. A pure insertion is suggested on the line above
-    it (that line, then the new ones).
-    """
-    comments = []
-    for patch in payload.get("patches") or []:
-        try:
-            lines = read_source(patch["file"]).full_text.splitlines(keepends=True)
-        except InputError:
-            continue
-        rules = ", ".join(patch["rules"])
-        for hunk in patch["hunks"]:
-            added = hunk["added"]
-            start, end = hunk["start_line"], hunk["end_line"]
-            if end < start:  # insertion: anchor on a neighbouring line and repeat it
-                if start > 1:
-                    start = end = start - 1
-                    added = lines[start - 1] + added
-                else:
-                    end = start
-                    added = added + (lines[0] if lines else "")
-            if added.count("\n") > MAX_SUGGESTION_LINES:
-                continue
-            body_fence = fence(added)
-            body = (f"checker: this change fixes {rules} (with the other suggestions on this file; "
-                    f"`checker fix {patch['file']}` makes them all).\n\n{body_fence}suggestion\n{added}"
-                    f"{'' if added.endswith(chr(10)) or not added else chr(10)}{body_fence}\n")
-            comment = {"path": relative(patch["file"]), "line": end, "side": "RIGHT", "body": body}
-            if start != end:
-                comment.update(start_line=start, start_side="RIGHT")
-            comments.append(comment)
-    return comments
+
+def _coalesced(hunks: list[dict], lines: list[str], gap: int = 2) -> list[dict]:
+    """Hunks separated by at most `gap` unchanged lines, merged (the unchanged lines go into both sides)."""
+    merged: list[dict] = []
+    for hunk in hunks:
+        last = merged[-1] if merged else None
+        if last is not None and hunk["start_line"] - max(last["end_line"], last["start_line"] - 1) - 1 <= gap:
+            between = "".join(lines[max(last["end_line"], last["start_line"] - 1):hunk["start_line"] - 1])
+            last.update(end_line=max(last["end_line"], hunk["end_line"], hunk["start_line"] - 1),
+                        removed=last["removed"] + between + hunk["removed"],
+                        added=last["added"] + between + hunk["added"])
+        else:
+            merged.append(dict(hunk))
+    return merged
+
+
+def _credited(entries: list[dict], hunk: dict, fallback: list[str]) -> list[str]:
+    """The rules whose own patch touches the lines of `hunk` (all of the template's fixed rules if none)."""
+    low, high = _span(hunk)
+    rules = sorted({e["rule_id"] for e in entries if e.get("status") == FIXED
+                    and any(_span(h)[0] <= high and low <= _span(h)[1] for h in e.get("hunks", []))})
+    return rules or fallback
+
+
+def _suggested(path: str, lines: list[str], changes: list[dict], entries: list[dict], rules: list[str]) -> list[dict]:
+    """GitHub "suggested changes" for a template's whole patch, one per group of nearby changed lines
+    (`line`, and `start_line` for several, in the unchanged file). A pure insertion is suggested on the
+    line above it: that line, then the new ones."""
+    suggested = []
+    for hunk in _coalesced(changes, lines):
+        added = hunk["added"]
+        start, end = hunk["start_line"], hunk["end_line"]
+        if end < start:  # insertion: anchor on a neighbouring line and repeat it
+            if start > 1:
+                start = end = start - 1
+                added = lines[start - 1] + added
+            else:
+                end = start
+                added = added + (lines[0] if lines else "")
+        marks = fence(added)
+        credited = ", ".join(_credited(entries, hunk, rules))
+        body = (f"**checker**: fixes {credited}. Verified with the other suggestions on this file in every "
+                f"environment; `checker fix {path} --write` applies them all.\n\n"
+                f"{marks}suggestion\n{added}{'' if added.endswith(chr(10)) or not added else chr(10)}{marks}\n")
+        if len(body) > MAX_COMMENT:
+            body = f"**checker**: fixes {credited} here with a change too long for a suggestion; " \
+                   f"run `checker fix {path} --write`.\n"
+        suggested.append({"line": end, "body": body, **({"start_line": start} if start != end else {})})
+    return suggested
+
+
+def suggestions(payload: dict, relative: Any) -> list[dict]:
+    """Review comments for the GitHub pull-request API; `relative(file)` gives the path in the repository."""
+    return [{"path": relative(patch["file"]), "side": "RIGHT", **suggestion,
+             **({"start_side": "RIGHT"} if "start_line" in suggestion else {})}
+            for patch in payload.get("patches") or [] for suggestion in patch.get("suggestions", [])]
 
 
 def repository_path(file: str) -> str:
