@@ -12,7 +12,7 @@ from typing import Any
 from checker.cache import cached_json
 from checker.errors import InputError
 from checker.expressions import Expression, ExpressionError, arity_problem
-from checker.fix.spec import FixSpec, parse_fix
+from checker.fix.spec import FixSpec, param_scopes, parse_fix
 from checker.load import parse, read_text
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -266,6 +266,9 @@ def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) 
         for expression in ([when] if when else []) + [a.expression for a in assertions]:
             _check_calls(expression, scopes)
         fix = parse_fix(entry["fix"], params, environments) if "fix" in entry else None
+        if fix is not None:
+            for expression in fix.expressions():
+                _check_calls(expression, param_scopes([params, fix.params], environments))
     except (ExpressionError, ValueError) as exc:
         raise fail(str(exc)) from None
     cases = tuple(_case(item, fail) for item in _as_list(entry["tests"], fail))

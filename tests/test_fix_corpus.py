@@ -9,7 +9,7 @@ from checker.errors import InputError
 from checker.fix.plan import FIXED, fix_template
 from checker.fix.report import read_source
 from checker.load import load_template, read_bytes
-from checker.patch.document import MISSING
+from checker.patch import MISSING
 from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import discover
 from tests.conftest import CORPUS

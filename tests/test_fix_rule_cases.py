@@ -15,7 +15,7 @@ from checker.config import Environment
 from checker.evaluate import evaluate
 from checker.fix.plan import FIXED, NO_FIX, WITHHELD, fix_template
 from checker.load import Template, parse, validate_shape
-from checker.patch.document import SourceText, plain
+from checker.patch import SourceText, plain
 from checker.render import render
 from checker.results import ERROR, FAIL
 from checker.rules import TEMPLATE_TARGET, bundled_rule_dirs, load_rules

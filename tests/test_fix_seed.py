@@ -11,7 +11,7 @@ from checker.config import Environment, select_environments
 from checker.fix.plan import FIXED, RESOLVED, fix_template
 from checker.fix.report import read_source
 from checker.load import Template, parse, validate_shape
-from checker.patch.document import SourceText
+from checker.patch import SourceText
 from checker.results import ERROR, FAIL
 from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import scan_template

@@ -5,7 +5,7 @@ import difflib
 
 import pytest
 
-from checker.patch.document import PatchError, SourceText
+from checker.patch import PatchError, SourceText
 
 YAML = """\
 # Payment bucket

@@ -15,7 +15,7 @@ from checker.fix.facts import FixError
 from checker.fix.placement import NO_VALUE, add_section_entry, condition_for, conditional
 from checker.fix.spec import Step
 from checker.fix.values import Context, Resolver, Scope
-from checker.patch.document import MISSING, dotted
+from checker.patch import MISSING, dotted
 
 
 @dataclass
@@ -35,7 +35,10 @@ class Applier:
         self.resolve = Resolver(context)
         self.failing = failing
         facts = context.facts
+        # Only resources can differ by environment (Conditions); parameters and sections are the same in all.
         self.exists = frozenset(facts.exists_in(context.subject_path) if context.subject_path else facts.names)
+        if context.subject_path[:1] != ("Resources",):
+            self.exists = failing
         self.changes = Changes()
         self._last_added: str | None = None
 

@@ -21,7 +21,8 @@ from checker.rules import Rule
 _LABELS = {FIXED: "fixed", RESOLVED: "resolved", "WITHHELD": "withheld", "NO_FIX": "no fix"}
 
 
-def run_fix(args: argparse.Namespace, rules: list[Rule], out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> int:
+def run_fix(args: argparse.Namespace, rules: list[Rule], out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out, err = out or sys.stdout, err or sys.stderr
     overrides = parse_overrides(args.param)
     environments = select_environments(args.config, [], args.region, overrides, args.account_id)
     if args.env:

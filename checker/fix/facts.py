@@ -11,7 +11,7 @@ from typing import Any
 from checker.config import Environment
 from checker.errors import InputError
 from checker.load import Template, validate_shape
-from checker.patch.document import SourceText, plain
+from checker.patch import SourceText, plain
 from checker.render import render
 
 _PROBE = "CheckerFixProbe"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from checker.fix.facts import Facts, FixError
-from checker.patch.document import MISSING, SourceText
+from checker.patch import MISSING, SourceText
 
 NO_VALUE = {"Ref": "AWS::NoValue"}
 # Where a new top-level section goes: before the first of these that the template has.

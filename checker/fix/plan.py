@@ -15,7 +15,7 @@ from checker.fix.facts import Facts, FixError
 from checker.fix.spec import FixSpec, Step
 from checker.fix.values import Context, Scope
 from checker.fix.verify import Key, assess, dangling, problems
-from checker.patch.document import MISSING, PatchError, SourceText
+from checker.patch import MISSING, PatchError, SourceText
 from checker.results import FAIL, Result
 from checker.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
 
@@ -169,7 +169,8 @@ def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules
         facts_after, results_after = assess(trial, rules, environments, added)
         found = problems(results, results_after, rule.id, resource, failing)
         if found:
-            raise FixError("; ".join(found))
+            more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+            raise FixError("; ".join(found[:3]) + more)
     except (FixError, PatchError) as exc:
         outcome.reason = str(exc)
         return outcome, None

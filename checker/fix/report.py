@@ -16,7 +16,7 @@ from checker.fix.diff import hunks, unified_diff
 from checker.fix.facts import FixError
 from checker.fix.plan import FIXED, FixOutcome, fix_template
 from checker.load import decode, read_bytes
-from checker.patch.document import PatchError, SourceText
+from checker.patch import PatchError, SourceText
 from checker.rules import Rule
 
 MAX_COMMENT = 60_000  # characters; GitHub refuses review comments longer than 65,536

@@ -52,6 +52,16 @@ class FixSpec:
     def offered(self) -> bool:
         return self.none is None
 
+    def expressions(self) -> list[Expression]:
+        """Every JMESPath expression of the fix (`when` and `match`), for load-time checks."""
+        found = [self.when] if self.when else []
+        pending = list(self.steps)
+        while pending:
+            step = pending.pop()
+            found += [e for e in (step.when, step.match) if e is not None]
+            pending += step.steps
+        return found
+
 
 def parse_path(text: Any) -> tuple:
     """`Properties.Rules[0].Id` -> ("Properties", "Rules", 0, "Id")."""
@@ -61,7 +71,8 @@ def parse_path(text: Any) -> tuple:
     position = 0
     for match in _PATH_STEP.finditer(text):
         separator = text[position:match.start()]
-        if separator not in ("", ".") or (separator == "." and match.group(2)):
+        wanted = "" if match.group(2) or not steps else "."  # keys after the first follow a dot
+        if separator != wanted:
             raise FixSpecError(f"malformed path {text!r}")
         steps.append(match.group(1) if match.group(1) is not None else int(match.group(2)))
         position = match.end()

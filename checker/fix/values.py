@@ -15,7 +15,7 @@ from typing import Any
 from checker.fix.facts import Facts, FixError, level_of
 from checker.fix.placement import per_environment
 from checker.fix.spec import parse_path
-from checker.patch.document import MISSING, SourceText, dotted
+from checker.patch import MISSING, SourceText, dotted
 
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 

@@ -11,7 +11,7 @@ from typing import Any
 from checker.config import Environment
 from checker.evaluate import evaluate
 from checker.fix.facts import Facts, learn
-from checker.patch.document import SourceText
+from checker.patch import SourceText
 from checker.results import ERROR, FAIL, Result
 from checker.rules import Rule
 

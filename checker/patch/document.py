@@ -11,45 +11,8 @@ from typing import Any
 from checker.errors import InputError
 from checker.load import parse
 from checker.patch.emit import JsonEmitter, Style, YamlEmitter, column, detect_style, line_indent
+from checker.patch.paths import MISSING, PatchError, at, dotted, nest, plain
 from checker.patch.spans import MAP, SEQ, Entry, Node, find, json_spans, yaml_spans
-
-MISSING = object()
-
-
-class PatchError(Exception):
-    """An edit that cannot be made safely; the message says why."""
-
-
-def dotted(path: tuple) -> str:
-    return ".".join(f"[{step}]" if isinstance(step, int) else str(step) for step in path).replace(".[", "[")
-
-
-def plain(value: Any) -> Any:
-    """A deep copy made of plain dicts and lists (the loader's LineDicts dropped)."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value
-
-
-def _nest(steps: tuple, value: Any) -> Any:
-    for step in reversed(steps):
-        if isinstance(step, int) and step != 0:
-            raise PatchError(f"cannot create item [{step}] of a new list")
-        value = [value] if isinstance(step, int) else {step: value}
-    return value
-
-
-def _at(data: Any, path: tuple) -> Any:
-    for step in path:
-        if isinstance(data, dict) and step in data:
-            data = data[step]
-        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
-            data = data[step]
-        else:
-            return MISSING
-    return data
 
 
 class SourceText:
@@ -85,7 +48,7 @@ class SourceText:
 
     def value(self, path: tuple) -> Any:
         """The value at `path` as the template loader reads it, or MISSING."""
-        return _at(self.body, path)
+        return at(self.body, path)
 
     def mapping(self, path: tuple) -> dict:
         """The mapping at `path`, or an empty one when there is none."""
@@ -107,7 +70,7 @@ class SourceText:
         if depth == len(path):
             self._edit(path, value, lambda: self._replace(path, node, value))
             return
-        step, created = path[depth], _nest(path[depth + 1:], value)
+        step, created = path[depth], nest(path[depth + 1:], value)
         if node.kind == SEQ and isinstance(step, int) and step == len(node.items):
             self.append(path[:depth], created)
         elif node.kind == MAP and not isinstance(step, int):
@@ -151,7 +114,7 @@ class SourceText:
 
     def _edit(self, path: tuple, value: Any, change: Any) -> None:
         expected = plain(self.body)
-        parent = _at(expected, path[:-1])
+        parent = at(expected, path[:-1])
         if value is MISSING:
             del parent[path[-1]]
         elif isinstance(parent, list) and path[-1] == len(parent):
@@ -299,7 +262,7 @@ class SourceText:
         ends = [m.value.end if isinstance(m, Entry) else m.end for m in members]
         newline = self.style.newline
 
-        def text_at(indent: str) -> str:
+        def textat(indent: str) -> str:
             return self._json.member(key, value, indent) if key is not None else self._json.value(value, indent)
 
         if not members:
@@ -307,12 +270,12 @@ class SourceText:
             inner = outer + self.style.unit
             brackets = "{}" if container.kind == MAP else "[]"
             self._splice(container.start, container.end,
-                         f"{brackets[0]}{newline}{inner}{text_at(inner)}{newline}{outer}{brackets[1]}")
+                         f"{brackets[0]}{newline}{inner}{textat(inner)}{newline}{outer}{brackets[1]}")
             return
         single_line = "\n" not in self.text[container.start:container.end]
         indent = line_indent(self.text, starts[0])
         separator = ", " if single_line else "," + newline + indent
         if position >= len(members):
-            self._splice(ends[-1], ends[-1], separator + text_at(indent))
+            self._splice(ends[-1], ends[-1], separator + textat(indent))
         else:
-            self._splice(starts[position], starts[position], text_at(indent) + separator)
+            self._splice(starts[position], starts[position], textat(indent) + separator)
