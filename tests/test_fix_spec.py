@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.fix.spec import FixSpecError, parse_path
+from checker.fix.spec import FORMS, VERBS, FixSpecError, parse_path
 from checker.rules import load_rule_file
+from tests.conftest import ROOT
 from tests.test_rule_loading import private_cache, rejection, rule_with, write_rules  # noqa: F401 - fixture
 
 GOOD = {"steps": [{"set": "Properties.VersioningConfiguration.Status", "value": {"$param": "status"}}]}
@@ -59,3 +60,10 @@ def test_paths_read_keys_and_list_positions(text, steps):
 def test_malformed_paths_are_refused(text):
     with pytest.raises(FixSpecError):
         parse_path(text)
+
+
+def test_every_step_and_value_form_is_documented_for_rule_authors():
+    guide = (ROOT / "docs" / "rules.md").read_text()
+    fixes = guide[guide.index("## Fixes"):]
+    assert [verb for verb in VERBS if f"`{verb}:" not in fixes] == []
+    assert [form for form in FORMS if f"{{{form}:" not in fixes] == []
