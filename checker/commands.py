@@ -160,7 +160,7 @@ def conclude(args: argparse.Namespace, report: ScanReport, rules: list[Rule], en
         from checker.report import write_reports
         from checker.report.payload import build_payload
 
-        fixes = fix_payload(report.templates, rules, environments) if any(
+        fixes = fix_payload(report.results, rules, environments) if any(
             targets[name] for name in ("json", "html", "sarif", "markdown", "suggestions")) else None
         write_failures = write_reports(build_payload(report, rules, environments, decision, live, drift, fixes),
                                        targets)

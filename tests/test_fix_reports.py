@@ -3,6 +3,7 @@ suggestions; each, applied to the template, makes the failures it claims to fix 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 
 import jsonschema
@@ -16,7 +17,7 @@ from checker.report.html import render_html
 from checker.report.markdown import render_markdown
 from checker.report.payload import build_payload
 from checker.report.sarif import render_sarif
-from checker.results import FAIL
+from checker.results import FAIL, WAIVED
 from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import scan, scan_template
 from tests.conftest import ROOT
@@ -32,7 +33,7 @@ def payload():
     """The report payload of the seed, scanned from the repository root as CI does."""
     with contextlib.chdir(ROOT):
         report = scan([SEED], RULES, ENVIRONMENTS)
-        return build_payload(report, RULES, ENVIRONMENTS, fixes=fix_payload(report.templates, RULES, ENVIRONMENTS))
+        return build_payload(report, RULES, ENVIRONMENTS, fixes=fix_payload(report.results, RULES, ENVIRONMENTS))
 
 
 def _failing(text: str, rule_id: str) -> set[str]:
@@ -100,3 +101,12 @@ def test_a_report_of_rules_without_fixes_has_no_fix_sections(payload):
     bare = {**payload, "fixes": [], "patches": []}
     assert "#### Suggested fixes" not in render_markdown(bare) and 'class="fix ' not in render_html(bare)
     assert all("fixes" not in r for r in json.loads(render_sarif(bare))["runs"][0]["results"])
+
+
+def test_a_waived_failure_is_not_offered_a_fix():
+    with contextlib.chdir(ROOT):
+        results = [dataclasses.replace(r, status=WAIVED) if r.rule_id == "PAY-RDS-BACKTRACK-001" else r
+                   for r in scan([SEED], RULES, ENVIRONMENTS).results]
+        fixes = fix_payload(results, RULES, ENVIRONMENTS)
+    assert "PAY-RDS-BACKTRACK-001" not in {e["rule_id"] for e in fixes["fixes"]}
+    assert "BacktrackWindow" not in fixes["patches"][0]["diff"]

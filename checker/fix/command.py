@@ -32,8 +32,8 @@ def run_fix(args: argparse.Namespace, rules: list[Rule], out: TextIO | None = No
     if unknown:
         raise InputError("--rule", f"unknown rule {unknown[0]} (see 'checker rules')")
     load_template(args.template)  # a file that is no template is refused here, with its line
-    plan = fix_template(read_source(args.template), rules, environments, rule_ids=set(args.rule) or None,
-                        env_names=set(args.env) or None)
+    plan = fix_template(read_source(args.template), rules, environments,
+                        lambda rule_id, _, env: rule_id in (args.rule or [rule_id]) and env in (args.env or [env]))
     if args.write:
         if plan.changed:
             from checker.report import write_atomic

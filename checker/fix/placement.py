@@ -55,8 +55,7 @@ def mapping_key(source: SourceText, facts: Facts, values: dict[str, Any], key: s
     present = {str(level): entries.get(key, MISSING) for level, entries in mapping.items()
                if isinstance(entries, dict)}
     if all(v is MISSING for v in present.values()):
-        for level in mapping:
-            source.set(("Mappings", chosen, level, key), wanted[str(level)])
+        source.add_all({("Mappings", chosen, level, key): wanted[str(level)] for level in mapping})
     elif any(present.get(level) != wanted[level] for level in wanted):
         raise FixError(f"Mappings {chosen} already has a key {key} with other values")
     return {"Fn::FindInMap": [chosen, {"Ref": parameter}, key]}

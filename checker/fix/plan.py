@@ -5,7 +5,7 @@ makes each fix alone on the unchanged template, for reports that show one patch 
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,13 +48,12 @@ class FixPlan:
         return self.fixed != self.original
 
 
-def _failures(results: dict[Key, Result], rules: list[Rule], source: SourceText, rule_ids: set[str] | None,
-              env_names: set[str] | None) -> list[tuple[Rule, str | None, frozenset[str]]]:
+def _failures(results: dict[Key, Result], rules: list[Rule], source: SourceText,
+              wanted: Callable[[str, str | None, str], bool]) -> list[tuple[Rule, str | None, frozenset[str]]]:
     order = {name: i for section in ("Parameters", "Resources") for i, name in enumerate(source.mapping((section,)))}
     groups: dict[tuple[str, str | None], set[str]] = {}
     for (rule_id, env, resource), result in results.items():
-        if result.status == FAIL and (rule_ids is None or rule_id in rule_ids) \
-                and (env_names is None or env in env_names):
+        if result.status == FAIL and wanted(rule_id, resource, env):
             groups.setdefault((rule_id, resource), set()).add(env)
     # Resources first: their fixes can leave a parameter unused (and removed), which settles its failures.
     stage = {TEMPLATE_TARGET: 1, PARAMETER_TARGET: 2}
@@ -156,7 +155,7 @@ def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules
         outcome.status, outcome.reason = NO_FIX, spec.none if spec and spec.none else "the rule declares no fix"
         return outcome, None
     outcome.note = spec.note
-    trial = SourceText(source.full_text, source.path, source.style)
+    trial = source.copy()
     added = dict(examples)
     try:
         notes, otherwise = _apply(trial, facts, rule, resource, failing, added)
@@ -182,20 +181,20 @@ def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules
     return outcome, (trial, facts_after, results_after)
 
 
-def fix_template(source: SourceText, rules: list[Rule], environments: list[Environment], *,
-                 rule_ids: set[str] | None = None, env_names: set[str] | None = None,
+def fix_template(source: SourceText, rules: list[Rule], environments: list[Environment],
+                 wanted: Callable[[str, str | None, str], bool] = lambda rule_id, resource, env: True, *,
                  together: bool = True) -> FixPlan:
-    """Fix the failures of `source` in `environments` (those of `rule_ids` and `env_names` when given).
+    """Fix the failures of `source` in `environments`: those that `wanted(rule id, resource, environment)`.
 
     `together`: each fix builds on the ones before and the plan's text has them all; otherwise each fix
     is made alone on the original text (its outcome holds its own patched text).
     """
-    original = source.full_text
+    original, pristine = source.full_text, source.copy()
     examples: dict[str, Any] = {}
     facts, results = assess(source, rules, environments, examples)
     start = (facts, results)
     outcomes = []
-    for rule, resource, failing in _failures(results, rules, source, rule_ids, env_names):
+    for rule, resource, failing in _failures(results, rules, source, wanted):
         if together:
             still = frozenset(e for e in failing if getattr(results.get((rule.id, e, resource)), "status", None)
                               == FAIL)
@@ -205,7 +204,7 @@ def fix_template(source: SourceText, rules: list[Rule], environments: list[Envir
                 continue
             failing = still
         else:
-            source = SourceText(original, source.path, source.style)
+            source = pristine.copy()
             facts, results = start
         outcome, kept = _attempt(source, facts, results, rules, environments, rule, resource, failing, examples)
         outcomes.append(outcome)

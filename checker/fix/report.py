@@ -17,6 +17,7 @@ from checker.fix.facts import FixError
 from checker.fix.plan import FIXED, FixOutcome, fix_template
 from checker.load import decode, read_bytes
 from checker.patch import PatchError, SourceText
+from checker.results import FAIL, Result
 from checker.rules import Rule
 
 MAX_COMMENT = 60_000  # characters; GitHub refuses review comments longer than 65,536
@@ -41,16 +42,22 @@ def _entry(path: str, outcome: FixOutcome) -> dict[str, Any]:
     return entry
 
 
-def fix_payload(paths: list[str], rules: list[Rule], environments: list[Environment]) -> dict[str, list]:
-    """The `fixes` and `patches` of the templates at `paths` (a template that cannot be patched has none)."""
+def fix_payload(results: list[Result], rules: list[Rule], environments: list[Environment]) -> dict[str, list]:
+    """The `fixes` and `patches` for the template failures among `results` (waived ones are left alone; a
+    template that cannot be patched has none)."""
     fixes: list[dict] = []
     patches: list[dict] = []
+    failing = {(r.file, r.rule_id, r.resource, r.environment) for r in results
+               if r.status == FAIL and r.source == "template" and r.file}
     if not any(rule.fix is not None and rule.fix.offered for rule in rules):
         return {"fixes": fixes, "patches": patches}
-    for path in paths:
+    for path in sorted({file for file, *_ in failing}):
+        def wanted(rule_id: str, resource: str | None, env: str, path: str = path) -> bool:
+            return (path, rule_id, resource, env) in failing
+
         try:
-            alone = fix_template(read_source(path), rules, environments, together=False)
-            together = fix_template(read_source(path), rules, environments)
+            alone = fix_template(read_source(path), rules, environments, wanted, together=False)
+            together = fix_template(read_source(path), rules, environments, wanted)
         except (InputError, PatchError, FixError, ValueError):
             continue
         entries = [_entry(path, outcome) for outcome in alone.outcomes]

@@ -10,13 +10,19 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.load import parse
-from checker.patch.emit import JsonEmitter, Style, YamlEmitter, column, detect_style, line_indent
+from checker.patch.emit import JsonEmitter, Style, YamlEmitter, column, detect_style, json_addition, line_indent
 from checker.patch.paths import MISSING, PatchError, at, dotted, nest, plain
-from checker.patch.spans import MAP, SEQ, Entry, Node, find, json_spans, yaml_spans
+from checker.patch.spans import MAP, SEQ, Node, find, json_spans, yaml_spans
 
 
 class SourceText:
     """A template's text with a span tree; `set`, `remove`, `append` and `insert` edit it in place."""
+
+    def copy(self) -> SourceText:
+        """An independent copy to edit (the parsed forms are shared: edits replace them, never change them)."""
+        twin = object.__new__(SourceText)
+        twin.__dict__.update(self.__dict__)
+        return twin
 
     def __init__(self, text: str, path: str = "<template>", style: Style | None = None) -> None:
         self.path = path
@@ -112,17 +118,38 @@ class SourceText:
             raise PatchError(f"{dotted(path) or 'the template'} is not a mapping or list in {self.path}")
         return node
 
+    def add_all(self, entries: dict[tuple, Any]) -> None:
+        """Add several new keys, each to an existing mapping, in one edit (one read-back check)."""
+        changes = []
+        for path, value in entries.items():
+            mapping = self._container(path[:-1])
+            if mapping.kind != MAP or mapping.entry(path[-1]) is not None:
+                raise PatchError(f"cannot add {dotted(path)}: it exists or its parent is not a mapping")
+            changes.append((mapping.end, path, value, mapping))
+        changes.sort(key=lambda change: change[0], reverse=True)  # from the end: earlier offsets stay valid
+
+        def add() -> None:
+            for _, path, value, mapping in changes:
+                self._add_entry(path[:-1], mapping, path[-1], value, None, None, False)
+
+        self._edit_all([(path, value) for _, path, value, _ in changes], add)
+
     def _edit(self, path: tuple, value: Any, change: Any) -> None:
+        self._edit_all([(path, value)], change)
+
+    def _edit_all(self, edits: list[tuple[tuple, Any]], change: Any) -> None:
         expected = plain(self.body)
-        parent = at(expected, path[:-1])
-        if value is MISSING:
-            del parent[path[-1]]
-        elif isinstance(parent, list) and path[-1] == len(parent):
-            parent.append(plain(value))
-        else:
-            parent[path[-1]] = plain(value)
+        for path, value in edits:
+            parent = at(expected, path[:-1])
+            if value is MISSING:
+                del parent[path[-1]]
+            elif isinstance(parent, list) and path[-1] == len(parent):
+                parent.append(plain(value))
+            else:
+                parent[path[-1]] = plain(value)
         before = self.text
         change()
+        path = edits[0][0]
         try:
             self._read()
             if plain(self.body) == expected:
@@ -257,25 +284,4 @@ class SourceText:
         self._splice(start, end, "")
 
     def _add_json(self, container: Node, key: Any, value: Any, position: int) -> None:
-        members: list[Entry] | list[Node] = container.entries if container.kind == MAP else container.items
-        starts = [m.key_start if isinstance(m, Entry) else m.start for m in members]
-        ends = [m.value.end if isinstance(m, Entry) else m.end for m in members]
-        newline = self.style.newline
-
-        def textat(indent: str) -> str:
-            return self._json.member(key, value, indent) if key is not None else self._json.value(value, indent)
-
-        if not members:
-            outer = line_indent(self.text, container.start)
-            inner = outer + self.style.unit
-            brackets = "{}" if container.kind == MAP else "[]"
-            self._splice(container.start, container.end,
-                         f"{brackets[0]}{newline}{inner}{textat(inner)}{newline}{outer}{brackets[1]}")
-            return
-        single_line = "\n" not in self.text[container.start:container.end]
-        indent = line_indent(self.text, starts[0])
-        separator = ", " if single_line else "," + newline + indent
-        if position >= len(members):
-            self._splice(ends[-1], ends[-1], separator + textat(indent))
-        else:
-            self._splice(starts[position], starts[position], textat(indent) + separator)
+        self._splice(*json_addition(self.text, container, key, value, position, self._json))

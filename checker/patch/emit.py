@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from checker.patch.spans import MAP, SCALAR, SEQ, Node
+from checker.patch.spans import MAP, SCALAR, SEQ, Entry, Node
 
 _SHORT_SCALAR = ("Ref", "Condition", "Fn::Sub", "Fn::Base64", "Fn::GetAZs", "Fn::ImportValue")
 _MAX_INLINE = 100  # longest flow collection written on one line
@@ -266,3 +266,29 @@ class JsonEmitter:
 
     def member(self, key: Any, value: Any, indent: str) -> str:
         return json.dumps(str(key), ensure_ascii=False) + self.style.colon + self.value(value, indent)
+
+
+def json_addition(text: str, container: Node, key: Any, value: Any, position: int,
+                  emitter: JsonEmitter) -> tuple[int, int, str]:
+    """The splice (start, end, text) that adds `key: value` (or the item `value` when `key` is None) at
+    `position` of a JSON object or array, in the indentation of its members."""
+    members: list[Entry] | list[Node] = container.entries if container.kind == MAP else container.items
+    starts = [m.key_start if isinstance(m, Entry) else m.start for m in members]
+    ends = [m.value.end if isinstance(m, Entry) else m.end for m in members]
+    newline = emitter.style.newline
+
+    def written(indent: str) -> str:
+        return emitter.member(key, value, indent) if key is not None else emitter.value(value, indent)
+
+    if not members:
+        outer = line_indent(text, container.start)
+        inner = outer + emitter.style.unit
+        brackets = "{}" if container.kind == MAP else "[]"
+        return container.start, container.end, \
+            f"{brackets[0]}{newline}{inner}{written(inner)}{newline}{outer}{brackets[1]}"
+    single_line = "\n" not in text[container.start:container.end]
+    indent = line_indent(text, starts[0])
+    separator = ", " if single_line else "," + newline + indent
+    if position >= len(members):
+        return ends[-1], ends[-1], separator + written(indent)
+    return starts[position], starts[position], written(indent) + separator

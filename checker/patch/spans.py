@@ -14,9 +14,17 @@ import yaml
 from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
 
 try:
-    from yaml import CSafeLoader as _Loader
+    from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # libyaml not compiled in
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+class _Loader(_BaseLoader):
+    """Spans need no types: every untagged node is taken as it comes (resolving them is most of the cost)."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        return {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq"}.get(
+            kind, "tag:yaml.org,2002:map")
 
 MAP, SEQ, SCALAR = "map", "seq", "scalar"
 
