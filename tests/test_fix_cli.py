@@ -89,3 +89,11 @@ def test_a_file_that_is_no_template_is_refused_with_exit_2(in_repo, tmp_path, ca
     notes.write_text("owner: payments\n")
     assert main(["fix", str(notes)]) == 2
     assert capsys.readouterr().err == f"checker: error: {notes}: not a CloudFormation template (no Resources section)\n"
+
+
+def test_a_parameter_value_the_template_refuses_is_a_one_line_error(in_repo, tmp_path, capsys):
+    template = tmp_path / "sized.yaml"
+    template.write_text("Parameters:\n  Size: {Type: Number, MaxValue: 3}\nResources:\n  Key: {Type: AWS::KMS::Key}\n")
+    assert main(["fix", str(template), "--param", "Size=9"]) == 2
+    assert capsys.readouterr().err == (f"checker: error: {template}: environment 'prod': parameter Size='9' "
+                                       "is outside its MaxValue 3\n")

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from checker.config import Environment
-from checker.errors import InputError
 from checker.load import Template, validate_shape
 from checker.patch import SourceText, plain
 from checker.render import render
@@ -80,7 +79,8 @@ class Facts:
 
 
 def learn(source: SourceText, environments: list[Environment], examples: dict[str, Any]) -> Facts:
-    """Render `source` in every environment (parameters without a value get `examples`)."""
+    """Render `source` in every environment (parameters without a value get `examples`). A template that
+    cannot be rendered (a parameter value its constraints refuse) raises InputError."""
     body = plain(source.body)
     conditions = list(body.get("Conditions") or {})
     probe = dict(body)
@@ -88,10 +88,7 @@ def learn(source: SourceText, environments: list[Environment], examples: dict[st
                         **{f"{_PROBE}{i}": {"Value": {"Fn::If": [c, "yes", "no"]}} for i, c in enumerate(conditions)}}
     facts = Facts(environments, {})
     for env in environments:
-        try:
-            document = render(Template(source.path, validate_shape(probe, source.path)), with_values(env, examples))
-        except InputError as exc:
-            raise FixError(str(exc)) from None
+        document = render(Template(source.path, validate_shape(probe, source.path)), with_values(env, examples))
         outputs = document.get("Outputs") or {}
         for i, condition in enumerate(conditions):
             value = (outputs.pop(f"{_PROBE}{i}", None) or {}).get("Value")

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from checker.config import Environment
+from checker.errors import InputError
 from checker.fix.apply import Applier
 from checker.fix.facts import Facts, FixError
 from checker.fix.spec import FixSpec, Step
@@ -144,33 +145,40 @@ def _apply(source: SourceText, facts: Facts, rule: Rule, resource: str | None, f
     return applier.changes.notes, None
 
 
-def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules: list[Rule],
-             environments: list[Environment], rule: Rule, resource: str | None, failing: frozenset[str],
-             examples: dict[str, Any]) -> tuple[FixOutcome, tuple[SourceText, Facts, dict[Key, Result]] | None]:
-    """One fix made on a copy of `source`: the outcome, and the patched copy when the fix is kept."""
+@dataclass(frozen=True)
+class _State:
+    """A template's text, what is known about it in each environment, and every rule's result on it."""
+    source: SourceText
+    facts: Facts
+    results: dict[Key, Result]
+
+
+def _attempt(state: _State, rules: list[Rule], environments: list[Environment], rule: Rule, resource: str | None,
+             failing: frozenset[str], examples: dict[str, Any]) -> tuple[FixOutcome, _State | None]:
+    """One fix made on a copy of the template: the outcome, and the patched state when the fix is kept."""
     spec = rule.fix
     outcome = FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing], WITHHELD,
-                         before=source.full_text)
+                         before=state.source.full_text)
     if spec is None or spec.none is not None:
         outcome.status, outcome.reason = NO_FIX, spec.none if spec and spec.none else "the rule declares no fix"
         return outcome, None
     outcome.note = spec.note
-    trial = source.copy()
+    trial = state.source.copy()
     added = dict(examples)
     try:
-        notes, otherwise = _apply(trial, facts, rule, resource, failing, added)
+        notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
         if otherwise is not None:
             outcome.status, outcome.reason = NO_FIX, otherwise
             return outcome, None
-        introduced = dangling(trial.body) - dangling(source.body)
+        introduced = dangling(trial.body) - dangling(state.source.body)
         if introduced:
             raise FixError(f"the patch refers to undeclared {', '.join(sorted(introduced))}")
         facts_after, results_after = assess(trial, rules, environments, added)
-        found = problems(results, results_after, rule.id, resource, failing)
+        found = problems(state.results, results_after, rule.id, resource, failing)
         if found:
             more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
             raise FixError("; ".join(found[:3]) + more)
-    except (FixError, PatchError) as exc:
+    except (FixError, PatchError, InputError) as exc:
         outcome.reason = str(exc)
         return outcome, None
     except Exception as exc:  # noqa: BLE001 - an unforeseen template shape withholds this fix, not the run
@@ -178,7 +186,7 @@ def _attempt(source: SourceText, facts: Facts, results: dict[Key, Result], rules
         return outcome, None
     outcome.status, outcome.notes, outcome.after = FIXED, notes, trial.full_text
     examples.update(added)
-    return outcome, (trial, facts_after, results_after)
+    return outcome, _State(trial, facts_after, results_after)
 
 
 def fix_template(source: SourceText, rules: list[Rule], environments: list[Environment],
@@ -189,25 +197,23 @@ def fix_template(source: SourceText, rules: list[Rule], environments: list[Envir
     `together`: each fix builds on the ones before and the plan's text has them all; otherwise each fix
     is made alone on the original text (its outcome holds its own patched text).
     """
-    original, pristine = source.full_text, source.copy()
+    original = source.full_text
     examples: dict[str, Any] = {}
-    facts, results = assess(source, rules, environments, examples)
-    start = (facts, results)
+    start = _State(source, *assess(source, rules, environments, examples))
+    state = start
     outcomes = []
-    for rule, resource, failing in _failures(results, rules, source, wanted):
+    for rule, resource, failing in _failures(start.results, rules, source, wanted):
         if together:
-            still = frozenset(e for e in failing if getattr(results.get((rule.id, e, resource)), "status", None)
-                              == FAIL)
+            still = frozenset(e for e in failing
+                              if getattr(state.results.get((rule.id, e, resource)), "status", None) == FAIL)
             if not still:
                 names = [e.name for e in environments if e.name in failing]
                 outcomes.append(FixOutcome(rule.id, resource, names, RESOLVED, "an earlier fix resolved it"))
                 continue
             failing = still
-        else:
-            source = pristine.copy()
-            facts, results = start
-        outcome, kept = _attempt(source, facts, results, rules, environments, rule, resource, failing, examples)
+        outcome, kept = _attempt(state if together else start, rules, environments, rule, resource, failing,
+                                 examples)
         outcomes.append(outcome)
         if together and kept is not None:
-            source, facts, results = kept
-    return FixPlan(source.path, original, source.full_text if together else original, outcomes, examples)
+            state = kept
+    return FixPlan(source.path, original, state.source.full_text, outcomes, examples)
