@@ -38,7 +38,7 @@ def payload():
 
 def _failing(text: str, rule_id: str) -> set[str]:
     template = Template(SEED, validate_shape(parse(text, SEED), SEED))
-    return {r.environment for r in scan_template(template, RULES, ENVIRONMENTS) if r.rule_id == rule_id
+    return {r.environment for r in scan_template(template, RULES, ENVIRONMENTS).results if r.rule_id == rule_id
             and r.status == FAIL}
 
 

@@ -7,7 +7,8 @@ import subprocess
 
 import pytest
 
-from checker.config import Environment, select_environments
+from checker.config import select_environments
+from checker.fix.facts import with_values
 from checker.fix.plan import FIXED, RESOLVED, fix_template
 from checker.fix.report import read_source
 from checker.load import Template, parse, validate_shape
@@ -30,10 +31,9 @@ def plan(request):
 
 def _problems(text: str, values: dict) -> list[tuple[str, str, str | None, str]]:
     template = Template("fixed.yaml", validate_shape(parse(text, "fixed.yaml"), "fixed.yaml"))
-    environments = [Environment(e.name, e.region, e.account_id, e.stack_name, {**values, **e.parameters})
-                    for e in ENVIRONMENTS]
-    return [(r.environment, r.rule_id, r.resource, r.message) for r in scan_template(template, RULES, environments)
-            if r.status in (FAIL, ERROR)]
+    environments = [with_values(e, values) for e in ENVIRONMENTS]
+    return [(r.environment, r.rule_id, r.resource, r.message)
+            for r in scan_template(template, RULES, environments).results if r.status in (FAIL, ERROR)]
 
 
 def test_the_fixed_template_passes_every_rule_in_every_environment(plan):
@@ -50,9 +50,8 @@ def test_the_seed_needs_no_example_values_since_its_parameter_files_have_them():
 
 
 def test_fixing_the_fixed_template_changes_nothing(plan):
-    again = fix_template(SourceText(plan.fixed, plan.path), RULES,
-                         [Environment(e.name, e.region, e.account_id, e.stack_name, {**plan.examples, **e.parameters})
-                          for e in ENVIRONMENTS])
+    again = fix_template(SourceText(plan.fixed, plan.path), RULES, [with_values(e, plan.examples)
+                                                                    for e in ENVIRONMENTS])
     assert (again.fixed, again.outcomes) == (plan.fixed, [])
 
 

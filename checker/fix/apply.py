@@ -15,6 +15,7 @@ from checker.fix.facts import FixError
 from checker.fix.placement import NO_VALUE, add_section_entry, condition_for, conditional
 from checker.fix.spec import Step
 from checker.fix.values import Context, Resolver, Scope
+from checker.logic import World
 from checker.patch import MISSING, dotted
 
 
@@ -23,10 +24,6 @@ class Changes:
     """What a fix did besides editing the subject, for the user to know."""
     examples: dict[str, Any] = field(default_factory=dict)   # new parameter -> value it was verified with
     notes: list[str] = field(default_factory=list)
-
-
-def _truthy(value: Any) -> bool:
-    return value is not None and value is not False and value != "" and value != [] and value != {}
 
 
 class Applier:
@@ -51,11 +48,13 @@ class Applier:
             data = facts.rendered(env, path)
             if path[:1] == ("Parameters",) and len(path) == 2 and isinstance(data, dict):
                 data = {**data, "Name": path[1]}
+            world = World()  # an undecided value does not hold: a fix applies only where it surely does
             try:
-                found = expression.search(data, ExpressionContext(facts.documents[env], self.context.params_for(env)))
+                found = expression.search(data, ExpressionContext(facts.documents[env], self.context.params_for(env)),
+                                          world)
             except EvaluationError as exc:
                 raise FixError(f"cannot evaluate {expression.text!r}: {exc}") from None
-            if not _truthy(found):
+            if world.truth(found) is not True:
                 return False
         return True
 

@@ -12,6 +12,7 @@ from checker.config import Environment
 from checker.load import Template, validate_shape
 from checker.patch import SourceText, plain
 from checker.render import render
+from checker.sam import expand
 
 _PROBE = "CheckerFixProbe"
 
@@ -36,6 +37,7 @@ class Facts:
     env_parameter: str | None = None             # the parameter whose value differs between environments
     env_values: dict[str, Any] = field(default_factory=dict)       # environment name -> its value
     conditions: dict[str, dict[str, Any]] = field(default_factory=dict)  # condition -> environment -> truth
+    generated: dict[str, str] = field(default_factory=dict)  # resource a transform made -> the one it came from
 
     @property
     def names(self) -> list[str]:
@@ -79,16 +81,19 @@ class Facts:
 
 
 def learn(source: SourceText, environments: list[Environment], examples: dict[str, Any]) -> Facts:
-    """Render `source` in every environment (parameters without a value get `examples`). A template that
-    cannot be rendered (a parameter value its constraints refuse) raises InputError."""
+    """Render `source` in every environment as the scan does (a SAM template expanded first; parameters
+    without a value get `examples`). A template that cannot be rendered (a parameter value its
+    constraints refuse) raises InputError."""
     body = plain(source.body)
     conditions = list(body.get("Conditions") or {})
     probe = dict(body)
     probe["Outputs"] = {**(body.get("Outputs") or {}),
                         **{f"{_PROBE}{i}": {"Value": {"Fn::If": [c, "yes", "no"]}} for i, c in enumerate(conditions)}}
-    facts = Facts(environments, {})
+    template = expand(Template(source.path, validate_shape(probe, source.path)),
+                      next((e.region for e in environments if e.region), None))
+    facts = Facts(environments, {}, generated=dict(template.sources))
     for env in environments:
-        document = render(Template(source.path, validate_shape(probe, source.path)), with_values(env, examples))
+        document = render(template, with_values(env, examples))
         outputs = document.get("Outputs") or {}
         for i, condition in enumerate(conditions):
             value = (outputs.pop(f"{_PROBE}{i}", None) or {}).get("Value")

@@ -127,10 +127,18 @@ def _apply(source: SourceText, facts: Facts, rule: Rule, resource: str | None, f
     spec = rule.fix
     assert spec is not None
 
+    configured = {e.name: e.rule_params for e in facts.environments}
+
     def params_for(env: str) -> dict:
-        return {**rule.params_for(env), **spec.params.get("default", {}), **spec.params.get(env, {})}
+        """The rule's params in `env` (as the configuration sets them), then the fix's own."""
+        params = rule.params_for(env)
+        params.update({k: v for k, v in configured.get(env, {}).items() if k in params})
+        return {**params, **spec.params.get("default", {}), **spec.params.get(env, {})}
 
     path = _subject_path(rule, resource)
+    if path[:1] == ("Resources",) and resource in facts.generated:
+        raise FixError(f"{resource} is made by the template's transform from {facts.generated[resource]}: "
+                       f"change {facts.generated[resource]} as the template writes it")
     subject_type = (source.value(path + ("Type",)) if path[:1] == ("Resources",) else None)
     context = Context(source, facts, params_for, path, subject_type if isinstance(subject_type, str) else None,
                       _renames(source, spec))

@@ -28,7 +28,8 @@ def assess(source: SourceText, rules: list[Rule], environments: list[Environment
     facts = learn(source, environments, examples)
     results: dict[Key, Result] = {}
     for env in environments:
-        for result in evaluate(rules, facts.documents[env.name], env.name, "template"):
+        for result in evaluate(rules, facts.documents[env.name], env.name, "template",
+                               peers=facts.documents.get):
             results[(result.rule_id, result.environment, result.resource)] = result
     return facts, results
 
