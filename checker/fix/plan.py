@@ -17,6 +17,7 @@ from checker.fix.spec import FixSpec, Step
 from checker.fix.values import Context, Scope
 from checker.fix.verify import Key, assess, dangling, problems
 from checker.patch import MISSING, PatchError, SourceText
+from checker.render import referenced_parameters
 from checker.results import FAIL, Result
 from checker.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
 
@@ -91,31 +92,14 @@ def _renames(source: SourceText, spec: FixSpec) -> dict[str, str]:
     return renames
 
 
-def _references(value: Any, found: set[str]) -> set[str]:
-    if isinstance(value, list):
-        for item in value:
-            _references(item, found)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if key == "Ref" and isinstance(item, str):
-                found.add(item)
-            elif key == "Fn::Sub":
-                text = item[0] if isinstance(item, list) and item else item
-                if isinstance(text, str):
-                    found |= {v.split(".")[0] for v in text.replace("${!", "").split("${")[1:]
-                              for v in [v.split("}")[0]]}
-            _references(item, found)
-    return found
-
-
 def _prune_parameters(source: SourceText, subject: Any, notes: list[str]) -> None:
     """Parameters the subject used and nothing uses any more are removed (CloudFormation would still ask
     for their values)."""
     body = source.body
     declared = set(source.mapping(("Parameters",)))
-    used = _references({k: v for k, v in body.items() if k not in ("Parameters", "Metadata")}, set())
+    used = referenced_parameters({k: v for k, v in body.items() if k not in ("Parameters", "Metadata")}, declared)
     mentioned = repr(body.get("Metadata"))
-    for name in sorted(_references(subject, set()) & declared - used):
+    for name in sorted(referenced_parameters(subject, declared) - used):
         if repr(name) not in mentioned:
             source.remove(("Parameters", name))
             notes.append(f"parameter {name} is no longer used and was removed: drop it from the parameter files")
