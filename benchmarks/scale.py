@@ -20,18 +20,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FLOOR = """
-import sys, yaml
-class Loader(yaml.CSafeLoader):
-    pass
-Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
-for path in sys.argv[1:]:
-    try:
-        yaml.load(open(path, encoding="utf-8").read(), Loader=Loader)
-    except Exception:
-        pass
-"""
+from scan_speed import FLOOR, ROOT, template_files  # the bare parse every ratio is measured against
+
 REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2")
 
 
@@ -50,17 +40,20 @@ def synthetic_template(resources: int) -> str:
             f"      BucketName: !Sub '${{Environment}}-data-{group}-${{Suffix}}'",
             "      VersioningConfiguration: {Status: Enabled}",
             "      BucketEncryption:", "        ServerSideEncryptionConfiguration:",
-            f"          - ServerSideEncryptionByDefault: {{SSEAlgorithm: 'aws:kms', KMSMasterKeyID: !GetAtt Key{group}.Arn}}",
+            "          - ServerSideEncryptionByDefault:",
+            f"              {{SSEAlgorithm: 'aws:kms', KMSMasterKeyID: !GetAtt Key{group}.Arn}}",
             "            BucketKeyEnabled: true",
             "      LifecycleConfiguration:", "        Rules:",
             "          - {Status: Enabled, ExpirationInDays: !FindInMap [Retention, !Ref Environment, Days]}",
-            f"      Tags: [{{Key: group, Value: '{group}'}}, !If [IsProd, {{Key: tier, Value: gold}}, !Ref AWS::NoValue]]",
+            f"      Tags: [{{Key: group, Value: '{group}'}},",
+            "             !If [IsProd, {Key: tier, Value: gold}, !Ref AWS::NoValue]]",
             f"  Logs{group}:", "    Type: AWS::Logs::LogGroup", "    Properties:",
             f"      LogGroupName: !Sub '/bench/${{Environment}}/{group}'",
             "      RetentionInDays: !FindInMap [Retention, !Ref Environment, Days]",
             f"      KmsKeyId: !GetAtt Key{group}.Arn",
             f"  Function{group}:", "    Type: AWS::Lambda::Function", "    Properties:",
-            "      Runtime: python3.12", "      Handler: index.handler", "      Code: {ZipFile: 'def handler(e, c): pass'}",
+            "      Runtime: python3.12", "      Handler: index.handler",
+            "      Code: {ZipFile: 'def handler(e, c): pass'}",
             f"      Role: !Sub 'arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/bench-{group}'",
             f"      Environment: {{Variables: {{BUCKET: !Ref Bucket{group}, LOGS: !Ref Logs{group}}}}}",
         ]
@@ -112,8 +105,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="checker-scale-"))
     report = ["--json", str(work / "report.json")]
     scan = [python, "-m", "checker", "scan"]
-    corpus = sorted(str(p) for p in args.corpus.rglob("*") if p.is_file()
-                    and p.name.lower().endswith((".yaml", ".yml", ".json", ".template", ".cfn")))
+    corpus = template_files(args.corpus)
     payment = str(ROOT / "templates" / "payment-stack.yaml")
     (work / "three.yaml").write_text(config(3))
     (work / "thirty.yaml").write_text(config(30))
@@ -149,7 +141,7 @@ def main() -> None:
         peak = max(m for _, m in measured[name])
         print(f"{name:<34} {cpu:9.3f} {floor:9.3f} {cpu / floor:6.2f}x {peak:9.0f}")
     print("growth (3 environments): CPU ms and peak KiB per added resource, between consecutive sizes")
-    for smaller, larger in zip(sizes, sizes[1:]):
+    for smaller, larger in zip(sizes, sizes[1:], strict=False):
         low, high = (measured[f"{n} resources, 3 environments"] for n in (smaller, larger))
         extra = larger - smaller
         cpu = (statistics.median(t for t, _ in high) - statistics.median(t for t, _ in low)) / extra
