@@ -1,6 +1,9 @@
 """The one exception type that crosses the library boundary for bad input."""
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 
 class InputError(Exception):
     """Bad input (template, rule file, config, parameter file): reported as one line, exit code 2."""
@@ -11,3 +14,9 @@ class InputError(Exception):
         self.message = message
         where = f"{self.source}:{line}" if line else self.source
         super().__init__(f"{where}: {message}")
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """' (did you mean X?)' naming the closest candidates, or '' when none is close."""
+    close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else ""

@@ -11,18 +11,9 @@ from checker.intrinsics import Scope, resolve, sub_variables, truth
 from checker.load import Template
 from checker.names import NAME_PROPERTIES, fixed_arn, fixed_name
 from checker.partitions import partition_of, url_suffix_of
+from checker.regions import commercial_regions
 from checker.values import NO_VALUE, Maybe, Unknown, display
 from checker.worlds import ConditionSpace
-
-# Commercial regions in which a template's own Rules section is tried (see RegionsAllowedByTemplateRules).
-REGIONS = (
-    "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1", "ap-east-2",
-    "ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-    "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
-    "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2", "eu-west-1", "eu-west-2", "eu-west-3",
-    "eu-south-1", "eu-south-2", "eu-north-1", "il-central-1", "me-south-1", "me-central-1",
-    "mx-central-1", "sa-east-1",
-)
 
 
 def pseudo_parameters(env: Environment, region: str | None) -> dict[str, Any]:
@@ -300,9 +291,9 @@ def regions_allowed(template: Template, env: Environment, values: dict[str, Any]
     body = template.body
     rules = body.get("Rules") or {}
     if not rules:
-        return list(REGIONS)
+        return list(commercial_regions())
     by_region = {}
-    for region in REGIONS:
+    for region in commercial_regions():  # where a template's own Rules section is tried
         scope = Scope({**values, **pseudo_parameters(env, region)}, body.get("Mappings") or {},
                       body.get("Conditions") or {}, set(body["Resources"]), region, body.get("Parameters"))
         by_region[region] = render_rules(rules, scope)

@@ -8,7 +8,8 @@ import pytest
 from checker.config import Environment
 from checker.errors import InputError
 from checker.load import Template, parse
-from checker.render import REGIONS, render
+from checker.regions import commercial_regions
+from checker.render import render
 from checker.values import Choice, Maybe, Reference, Text, Unknown, display
 
 ABSENT = object()
@@ -494,13 +495,13 @@ def test_regions_allowed_by_template_rules_is_exactly_the_mapped_region(env, reg
 
 
 def test_every_region_is_allowed_by_a_template_without_rules():
-    assert render_text("Resources: {}\n")["Deployment"]["RegionsAllowedByTemplateRules"] == list(REGIONS)
+    assert render_text("Resources: {}\n")["Deployment"]["RegionsAllowedByTemplateRules"] == list(commercial_regions())
 
 
 def test_every_region_is_doubtful_when_the_rules_depend_on_an_unresolved_parameter():
     document = render_text(REGION_RULE)
     allowed = document["Deployment"]["RegionsAllowedByTemplateRules"]
-    assert [region.value for region in allowed] == list(REGIONS)  # each is a Maybe: the rules cannot tell
+    assert [region.value for region in allowed] == list(commercial_regions())  # each is a Maybe: the rules cannot tell
     assert origins(allowed[0]) == {("parameter", "Env")}
     assert origins(document["Rules"]["RightRegion"]["Assertions"][0]["Assert"]) == {("parameter", "Env")}
 
@@ -534,7 +535,7 @@ def test_document_keeps_declarations_and_adds_logical_ids_and_deployment_facts()
         "Rules": {},
         "Deployment": {"Environment": "staging", "Region": "us-east-2", "AccountId": "123456789012",
                        "Parameters": {"Env": "prod"}, "SecretParameters": [], "Conditions": {}, "RuleParams": {},
-                       "RegionsAllowedByTemplateRules": list(REGIONS)},
+                       "RegionsAllowedByTemplateRules": list(commercial_regions())},
     }
 
 

@@ -1,0 +1,35 @@
+"""AWS Regions, as listed in botocore's bundled endpoint data (read as data: botocore is not imported)."""
+from __future__ import annotations
+
+import importlib.util
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from checker.errors import did_you_mean
+
+COMMERCIAL_PARTITION = "aws"
+
+
+@lru_cache(maxsize=1)
+def partitions() -> dict[str, tuple[str, ...]]:
+    """Partition name -> its Regions, from botocore's endpoints.json."""
+    spec = importlib.util.find_spec("botocore")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("botocore is not installed: it holds the list of AWS Regions")
+    data = json.loads((Path(next(iter(spec.submodule_search_locations))) / "data" / "endpoints.json")
+                      .read_text(encoding="utf-8"))
+    return {p["partition"]: tuple(p.get("regions", {})) for p in data["partitions"]}
+
+
+def commercial_regions() -> tuple[str, ...]:
+    """The Regions of the standard (commercial) partition."""
+    return partitions()[COMMERCIAL_PARTITION]
+
+
+def region_problem(region: str) -> str | None:
+    """Why `region` is not an AWS Region (with the nearest names), or None when it is one."""
+    known = [name for regions in partitions().values() for name in regions]
+    if region in known:
+        return None
+    return f"{region!r} is not an AWS Region{did_you_mean(region, known)}"
