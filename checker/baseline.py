@@ -35,7 +35,8 @@ class Baseline:
     path: str
     keys: frozenset[Key]
 
-    def known(self, result: Result) -> bool:
+    def known(self, result: Result | dict) -> bool:
+        """Whether the finding (a result, or one as a report's JSON holds it) is in the baseline."""
         return finding_key(result) in self.keys
 
 

@@ -6,73 +6,68 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from checker.baseline import Baseline, baseline_document, load_baseline
-from checker.config import Environment, parse_overrides, select_environments
-from checker.console import print_results
+from checker import __version__
+from checker.baseline import BASELINED, baseline_document
+from checker.config import CONFIG_NAME, ENVIRONMENT_PARAMETER, Environment, parse_overrides
+from checker.console import header
 from checker.errors import InputError
 from checker.gate import (
-    ENVIRONMENT_PARAMETER,
+    Decision,
     change_set_environment,
     cloudformation_client,
     decide,
-    declared_environments,
     environment_refusals,
     explain,
     read_change_set,
     scan_change_set,
 )
+from checker.plan import EnvironmentPlan, plan_environments
 from checker.progress import Progress
-from checker.rules import Rule, bundled_rule_dirs, controls_of, load_rules
-from checker.scan import ScanReport
-from checker.waivers import Waiver, load_waiver_file
+from checker.rule_commands import list_rules, test_rules
+from checker.rule_selection import RuleSelection
+from checker.run import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, Run, start
+from checker.scan import ScanReport, find_templates, not_deployed, scan
 
-EXIT_OK, EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
-REPORT_FORMATS = {"json": "the JSON report (re-rendered by 'checker report')", "html": "the auditor's HTML report",
-                  "sarif": "SARIF 2.1.0 for code scanning", "junit": "JUnit XML for CI",
-                  "markdown": "a Markdown summary for a pull request or CI step",
-                  "suggestions": "pull-request review comments with the fixes as GitHub suggested changes (JSON)"}
+__all__ = ["COMMANDS", "EXIT_INPUT"]
+_WITH_FIXES = {"json", "html", "sarif", "markdown", "suggestions"}  # formats that show the verified fixes
 
 
-def rule_set(args: argparse.Namespace) -> list[Rule]:
-    directories = [Path(d) for d in args.rules] or bundled_rule_dirs()
-    return load_rules(directories + [Path(d) for d in args.add_rules])
+def _plan(run: Run, names: list[str] | None = None) -> EnvironmentPlan:
+    args = run.args
+    return plan_environments(run.config, args.env if names is None else names, args.region,
+                             parse_overrides(args.param), args.account_id)
 
 
-def _waivers(args: argparse.Namespace) -> list[Waiver]:
-    return [w for path in args.waivers for w in load_waiver_file(path)]
+def _declared(plan: EnvironmentPlan, template: Any) -> tuple[Environment, ...]:
+    """The configuration's environments, for rules that compare them (with the template's own values)."""
+    if template is not None:
+        return tuple(plan.peers_for(template.path) or ())
+    return tuple(plan.config.environments.values()) if plan.declared and plan.config else ()
 
 
-def _declared(args: argparse.Namespace) -> tuple[Environment, ...]:
-    """Every environment the configuration declares (rules may compare an environment with them)."""
-    declared, _ = declared_environments(args.config)
-    return tuple(declared.values()) if declared else ()
-
-
-def _scan_paths(args: argparse.Namespace, rules: list[Rule], paths: list[str | Path],
-                env_names: list[str]) -> tuple[ScanReport, list[Environment]]:
-    from checker.scan import scan
-
-    environments = select_environments(args.config, env_names, args.region, parse_overrides(args.param),
-                                       args.account_id)
-    waivers = _waivers(args)
-    with Progress("scanning", sys.stderr, args.quiet) as progress:
-        report = scan(paths, rules, environments, waivers=waivers, progress=progress.step,
-                      skip_non_templates=getattr(args, "skip_non_templates", False),
-                      declared=_declared(args) or None)
-    return report, environments
+def _scan_paths(run: Run, selection: RuleSelection, plan: EnvironmentPlan, paths: Sequence[str]) -> ScanReport:
+    found = find_templates(paths, run.config)
+    run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, len(found.candidates), __version__))
+    with Progress("scanning", sys.stderr, run.args.quiet) as progress:
+        return scan(found, selection.rules, plan, waivers=run.waivers(), known_rules=selection.pack_ids,
+                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step)
 
 
 def _scan(args: argparse.Namespace) -> int:
-    rules = rule_set(args)
-    baseline = load_baseline(args.baseline) if args.baseline else None
+    run = start(args)
+    selection = run.rule_selection()
+    baseline = run.baseline()
     if not args.live and (args.stack_name or args.outputs):
         raise InputError("--live", "--stack-name and --outputs describe a deployment: add --live to check it")
-    report, environments = _scan_paths(args, rules, args.paths, args.env)
+    plan = _plan(run)
+    report = _scan_paths(run, selection, plan, args.paths)
     if not args.live:
-        return conclude(args, report, rules, environments, baseline)
+        return conclude(run, report, selection, plan.environments, baseline, plan=plan)
     from checker.drift import find_drift
     from checker.live import LiveSource, live_waivers
     from checker.load import load_template
@@ -80,28 +75,34 @@ def _scan(args: argparse.Namespace) -> int:
     if len(report.templates) != 1 or report.errors:
         raise InputError("--live", "compare one template with its deployment: name exactly one template")
     template = load_template(report.templates[0])
-    scan = _run_live(args, rules, environments, LiveSource(args.stack_name, args.outputs, template,
-                                                            _declared(args)))
-    drift = find_drift(template, environments, report.results, scan)
-    live_results, report.waivers = live_waivers(scan.results, _waivers(args), {r.id for r in rules}, report.waivers)
+    environments = plan.for_template(template.path)
+    scan_result = _run_live(run, selection, environments, LiveSource(args.stack_name, args.outputs, template,
+                                                                      _declared(plan, template)))
+    drift = find_drift(template, environments, report.results, scan_result)
+    live_results, report.waivers = live_waivers(scan_result.results, run.waivers(), set(selection.pack_ids),
+                                                report.waivers)
     report.results += live_results
-    return conclude(args, report, rules, environments, baseline, live=scan.summary(), drift=drift)
+    return conclude(run, report, selection, environments, baseline, live=scan_result.summary(), drift=drift)
 
 
 def _live(args: argparse.Namespace) -> int:
     from checker.live import LiveSource, live_waivers
     from checker.load import load_template
 
-    rules = rule_set(args)
-    baseline = load_baseline(args.baseline) if args.baseline else None
-    environments = select_environments(args.config, args.env, args.region, parse_overrides(args.param),
-                                       args.account_id)
-    template = load_template(args.template) if args.template else None
-    scan = _run_live(args, rules, environments, LiveSource(args.stack_name, args.outputs, template,
-                                                            _declared(args)))
-    results, outcome = live_waivers(scan.results, _waivers(args), {r.id for r in rules})
-    report = ScanReport(results=results, templates=[template.path] if template else [], waivers=outcome)
-    return conclude(args, report, rules, environments, baseline, live=scan.summary())
+    run = start(args)
+    selection = run.rule_selection()
+    baseline = run.baseline()
+    plan = _plan(run)
+    template = run.read("template", args.template, load_template) if args.template else None
+    environments = plan.for_template(template.path) if template else plan.environments
+    run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, 1 if template else None,
+                            __version__))
+    scan_result = _run_live(run, selection, environments, LiveSource(args.stack_name, args.outputs, template,
+                                                                      _declared(plan, template)))
+    results, outcome = live_waivers(scan_result.results, run.waivers(), set(selection.pack_ids))
+    report = ScanReport(results=results, templates=[template.path] if template else [], waivers=outcome,
+                        errors=outcome.errors())
+    return conclude(run, report, selection, environments, baseline, live=scan_result.summary())
 
 
 def aws_options(args: argparse.Namespace) -> Any:
@@ -127,16 +128,17 @@ def _interrupted(line: str) -> None:
     signal.signal(signal.SIGINT, lambda *_: os._exit(EXIT_INTERRUPTED))
 
 
-def _run_live(args: argparse.Namespace, rules: list[Rule], environments: list[Environment], source: Any) -> Any:
+def _run_live(run: Run, selection: RuleSelection, environments: list[Environment], source: Any) -> Any:
     from checker.live import describe, run_live
 
+    args = run.args
     options = aws_options(args)
     with Progress("reading", sys.stderr, args.quiet) as progress:
-        scan = run_live(rules, environments, source, options, args.workers, getattr(args, "session", None),
-                        progress.step, _interrupted)
-    for line in describe(scan):
-        print(line)
-    return scan
+        scan_result = run_live(selection.rules, environments, source, options, args.workers,
+                               getattr(args, "session", None), progress.step, _interrupted)
+    for line in describe(scan_result):
+        run.console.line(line)
+    return scan_result
 
 
 def _iam_policy(args: argparse.Namespace) -> int:
@@ -146,53 +148,68 @@ def _iam_policy(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def conclude(args: argparse.Namespace, report: ScanReport, rules: list[Rule], environments: list[Environment],
-             baseline: Baseline | None, refused: list[str] | None = None, subject: str | None = None,
-             live: dict | None = None, drift: list[dict] | None = None) -> int:
-    """Print, write the reports, and turn the gate's decision into the exit code (scan, gate, live)."""
+def baseline_state(decision: Decision) -> Any:
+    """For the console's BASELINE column: 'new' or 'known' per blocking-status result (None: no baseline)."""
+    if decision.baseline is None:
+        return None
+    known = decision.baseline.known
+    return lambda result: ("known" if known(result) else "new") if result.status in BASELINED else None
+
+
+def baseline_lines(decision: Decision) -> list[str]:
+    if decision.baseline is None:
+        return []
+    new = ", ".join(f"{r.rule_id} {r.resource or '(template)'} [{r.environment}]" for r in decision.blocking)
+    return [f"baseline {decision.baseline.path}: {len(decision.known)} known failures do not block, "
+            f"{len(decision.blocking)} new" + (f": {new}" if new else "")]
+
+
+def conclude(run: Run, report: ScanReport, selection: RuleSelection, environments: list[Environment],
+             baseline: Any, refused: list[str] | None = None, subject: str | None = None,
+             live: dict | None = None, drift: list[dict] | None = None, plan: EnvironmentPlan | None = None) -> int:
+    """Print, write the reports, and turn the gate's decision into the exit code (scan, gate, live). With
+    the `plan`, fixes are verified in the environments each template deploys to."""
+    args = run.args
     unknown = [f"{u.resource_type} ({u.resource})" for u in report.unknown_types]
     decision = decide(report.results, args.fail_on, args.allow_errors, baseline, refused or [], unknown)
-    print_results(report, sys.stdout, sys.stderr, args.verbose)
-    targets = report_targets(args)
-    write_failures = []
-    if any(targets.values()):
+    run.console.findings(report.results, args.verbose, baseline_state(decision), table=run.stdout_format is None)
+    run.console.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
+                       [str(e) for e in report.errors], report.waivers)
+    run.console.summary(report.results)
+    if drift is not None:
+        run.console.drift(drift, [env.name for env in environments])
+    payload = None
+    formats = {name for name, path in run.report_targets().items() if path} | {run.stdout_format} - {None}
+    if run.report_targets() or run.stdout_format:
         from checker.fix.report import fix_payload
-        from checker.report import write_reports
         from checker.report.payload import build_payload
 
-        fixes = fix_payload(report.results, rules, environments) if any(
-            targets[name] for name in ("json", "html", "sarif", "markdown", "suggestions")) else None
-        write_failures = write_reports(build_payload(report, rules, environments, decision, live, drift, fixes),
-                                       targets)
-    for failure in write_failures:
-        print(f"checker: error: {failure}", file=sys.stderr)
-    if subject:
-        print("\n".join(explain(decision, subject)))
-    elif decision.baseline:
-        print(f"baseline {decision.baseline.path}: {len(decision.known)} known failures do not block, "
-              f"{len(decision.blocking)} new")
-    if report.errors or write_failures:
-        return EXIT_INPUT
-    if live and live.get("interrupted"):
-        return EXIT_INTERRUPTED
-    if decision.blocked and args.soft_fail:
-        print("checker: --soft-fail: failures reported, exit status 0", file=sys.stderr)
-        return EXIT_OK
-    return EXIT_FAILED if decision.blocked else EXIT_OK
+        fixes = fix_payload(report.results, selection.rules, plan.for_template if plan else environments) \
+            if formats & _WITH_FIXES else None
+        payload = build_payload(report, selection.rules, environments, decision, live, drift, fixes, selection.skipped)
+    lines = explain(decision, subject) if subject else baseline_lines(decision)
+    return run.finish(decision, payload, bool(report.errors), lines, interrupted=bool(live and live.get("interrupted")))
 
 
 def _gate(args: argparse.Namespace) -> int:
-    rules = rule_set(args)
-    baseline = load_baseline(args.baseline) if args.baseline else None
+    run = start(args)
+    selection = run.rule_selection()
+    baseline = run.baseline()
     if len(args.env) > 1:
         raise InputError("--env", "the gate checks one environment at a time")
-    declared, config_name = declared_environments(args.config)
+    declared = run.config.environments if run.config and run.config.environments else None
+    config_name = str(run.config.path) if run.config else CONFIG_NAME
+    plan: EnvironmentPlan | None = None
     if args.template:
         overrides = parse_overrides(args.param)
         names = args.env or ([overrides[ENVIRONMENT_PARAMETER]] if ENVIRONMENT_PARAMETER in overrides else [])
         if not names:
             raise InputError("--env", "name the environment the template is deployed to")
-        report, environments = _scan_paths(args, rules, [Path(args.template)], names)
+        plan = _plan(run, names)
+        if not plan.for_template(args.template) and Path(args.template).is_file():
+            raise not_deployed(plan, Path(args.template))
+        report = _scan_paths(run, selection, plan, [args.template])
+        environments = plan.for_template(args.template)
         env = environments[0]
         subject = f"{args.template} for {env.name} ({env.region or 'no region'})"
     else:
@@ -205,73 +222,62 @@ def _gate(args: argparse.Namespace) -> int:
         client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))
         change_set = read_change_set(client, args.stack_name, args.change_set_name, args.template_name)
         env = change_set_environment(change_set, args.env[0] if args.env else None)
-        report, environments = scan_change_set(change_set, env, rules, _waivers(args)), [env]
+        report = scan_change_set(change_set, env, selection.rules, run.waivers())
+        report.errors += report.waivers.errors() if report.waivers else []
+        environments = [env]
         subject = f"stack {change_set.stack_name} change set {change_set.name} for {env.name} ({env.region})"
     refused = environment_refusals(env, declared, config_name, env.parameters)
-    return conclude(args, report, rules, environments, baseline, refused, subject)
+    return conclude(run, report, selection, environments, baseline, refused, subject, plan=plan)
 
 
 def _baseline(args: argparse.Namespace) -> int:
     from checker.report import write_atomic
 
-    rules = rule_set(args)
-    report, _ = _scan_paths(args, rules, args.paths, args.env)
-    print_results(report, sys.stdout, sys.stderr)
+    run = start(args)
+    selection = run.rule_selection()
+    report = _scan_paths(run, selection, _plan(run), args.paths)
+    run.console.findings(report.results)
+    run.console.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
+                       [str(e) for e in report.errors], report.waivers)
+    run.console.summary(report.results)
     if report.errors:
         return EXIT_INPUT
     document = baseline_document(report.results)
-    write_atomic(args.output, json.dumps(document, indent=2) + "\n")
-    print(f"baseline {args.output}: {len(document['findings'])} findings")
+    write_atomic(args.baseline_file, json.dumps(document, indent=2) + "\n")
+    run.console.line(f"baseline {args.baseline_file}: {len(document['findings'])} findings")
     return EXIT_OK
-
-
-def report_targets(args: argparse.Namespace) -> dict[str, str | None]:
-    """Report format name -> path requested on the command line."""
-    return {name: getattr(args, name) for name in REPORT_FORMATS}
 
 
 def _report(args: argparse.Namespace) -> int:
-    from checker.report import write_reports
-    from checker.report.merge import load_payload, merge
+    from checker.report.merge import as_result, load_payload, merge, saved_decision
+    from checker.report.payload import apply_decision
 
-    targets = report_targets(args)
-    if not any(targets.values()):
-        raise InputError("report", f"name an output: {', '.join('--' + name for name in REPORT_FORMATS)}")
-    failures = write_reports(merge([load_payload(path) for path in args.inputs], args.inputs), targets)
-    for failure in failures:
-        print(f"checker: error: {failure}", file=sys.stderr)
-    return EXIT_INPUT if failures else EXIT_OK
-
-
-def _list_rules(args: argparse.Namespace) -> int:
-    rules = rule_set(args)
-    width = max((len(r.id) for r in rules), default=4)
-    for control in controls_of(rules):
-        for rule in (r for r in rules if r.control == control.id):
-            print(f"{rule.id.ljust(width)}  {rule.control:<24}  {rule.severity:<8}  {rule.target:<26}  {rule.title}")
-    print(f"{len(rules)} rules")
-    return EXIT_OK
-
-
-def _test_rules(args: argparse.Namespace) -> int:
-    from checker.selftest import run_all
-
-    outcomes, problems = run_all(rule_set(args))
-    failed = [o for o in outcomes if not o.ok]
-    for outcome in failed:
-        print(f"FAILED {outcome.rule_id} [{outcome.case}]: {outcome.describe()}")
-    for problem in problems:
-        print(f"FAILED {problem}")
-    print(f"{len(outcomes) - len(failed)} passed, {len(failed) + len(problems)} failed")
-    return EXIT_FAILED if failed or problems else EXIT_OK
+    run = start(args)
+    payload = merge([load_payload(path) for path in args.inputs], args.inputs)
+    results = [as_result(r) for r in payload["results"]]
+    fail_on, allow_errors, saved_baseline = saved_decision(payload)
+    if "fail-on" in run.origins or fail_on is None:
+        fail_on = args.fail_on
+    if "allow-errors" in run.origins or allow_errors is None:
+        allow_errors = args.allow_errors
+    refused = list((payload.get("gate") or {}).get("refusals") or [])
+    unknown = [f"{u.get('resource_type')} ({u.get('resource')})" for u in payload.get("unknown_resource_types", [])]
+    decision = decide(results, fail_on, allow_errors, run.baseline() or saved_baseline, refused, unknown)
+    apply_decision(payload, decision)
+    run.console.findings(results, args.verbose, baseline_state(decision), table=run.stdout_format is None)
+    run.console.inputs(payload.get("unknown_resource_types", []), payload.get("skipped", []),
+                       payload.get("notes", []), payload.get("input_errors", []))
+    run.console.summary(results)
+    lines = baseline_lines(decision) + [f"gate: {'BLOCK' if decision.blocked else 'PASS'}: "
+                                        f"{len(decision.blocking) + len(decision.refusals)} blocking reason(s)"]
+    return run.finish(decision, payload, bool(payload.get("input_errors")), lines)
 
 
 def _fix(args: argparse.Namespace) -> int:
     from checker.fix.command import run_fix
 
-    return run_fix(args, rule_set(args))
+    return run_fix(args, start(args).pack())
 
 
 COMMANDS = {"scan": _scan, "live": _live, "iam-policy": _iam_policy, "gate": _gate, "baseline": _baseline,
-             "report": _report, "rules": _list_rules,
-             "test-rules": _test_rules, "fix": _fix}
+            "report": _report, "rules": list_rules, "test-rules": test_rules, "fix": _fix}

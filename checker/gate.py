@@ -13,11 +13,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from checker.baseline import Baseline
-from checker.config import CONFIG_NAME, Environment, load_config
+from checker.config import ENVIRONMENT_PARAMETER, Environment
 from checker.errors import InputError
 from checker.load import Template, parse, validate_shape
 from checker.mask import MASK
@@ -29,8 +28,6 @@ from checker.waivers import Waiver, apply_waivers, inline_waivers
 
 if TYPE_CHECKING:
     from checker.collect.aws import AwsOptions
-
-ENVIRONMENT_PARAMETER = "Environment"
 
 
 class CloudFormationClient(Protocol):
@@ -160,12 +157,6 @@ def _unmasked(name: str, value: Any) -> Any:
                    form={"Ref": name})
 
 
-def declared_environments(config: str | None) -> tuple[dict[str, Environment] | None, str]:
-    """The environments file's declarations (None when there is none) and its name."""
-    path = Path(config) if config else Path(CONFIG_NAME)
-    return (load_config(path) if config or path.is_file() else None), str(path)
-
-
 def environment_refusals(env: Environment, declared: dict[str, Environment] | None, config: str,
              parameters: dict[str, Any] | None = None) -> list[str]:
     """Why this deployment is refused whatever the rules say: an environment that the environments
@@ -196,6 +187,8 @@ class Decision:
     known: list[Result] = field(default_factory=list)
     refusals: list[str] = field(default_factory=list)
     baseline: Baseline | None = None
+    fail_on: str = "low"
+    allow_errors: bool = False
 
     @property
     def blocked(self) -> bool:
@@ -203,7 +196,8 @@ class Decision:
 
     def to_dict(self) -> dict[str, Any]:
         return {"decision": "block" if self.blocked else "pass", "refusals": self.refusals,
-                "blocking": len(self.blocking), "known_in_baseline": len(self.known)}
+                "blocking": len(self.blocking), "known_in_baseline": len(self.known), "fail_on": self.fail_on,
+                "allow_errors": self.allow_errors}
 
     def baseline_dict(self) -> dict[str, Any] | None:
         if self.baseline is None:
@@ -222,7 +216,7 @@ def decide(results: list[Result], fail_on: str, allow_errors: bool, baseline: Ba
     reasons = list(refused)
     if not allow_errors:
         reasons += [f"unknown resource type {kind}" for kind in unknown_types]
-    return Decision(new, known, reasons, baseline)
+    return Decision(new, known, reasons, baseline, fail_on, allow_errors)
 
 
 def explain(decision: Decision, subject: str) -> list[str]:

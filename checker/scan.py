@@ -1,8 +1,7 @@
-"""Template scans: find templates, render each for every environment, evaluate the rules."""
+"""Template scans: find templates, render each for the environments it deploys to, evaluate the rules."""
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -11,16 +10,22 @@ from typing import Any
 from checker.config import Environment
 from checker.errors import InputError
 from checker.evaluate import evaluate
-from checker.load import TEMPLATE_SUFFIXES, NotATemplate, Template, load_template
+from checker.load import NotATemplate, Template, load_template
 from checker.nested import Child, child_environment, children
+from checker.plan import EnvironmentPlan, check_declared, missing_value_notes
 from checker.render import render
-from checker.results import Result
+from checker.results import NOT_APPLICABLE, Result
 from checker.rules import Rule, known_resource_types
 from checker.sam import SAM_TRANSFORM, expand
+from checker.template_files import TemplateFiles, find_templates
 from checker.values import display
-from checker.waivers import WAIVER_FILE, Waiver, WaiverOutcome, apply_waivers, template_waivers
+from checker.waivers import Waiver, WaiverOutcome, apply_waivers, template_waivers
 
+__all__ = ["ScanReport", "TemplateFiles", "find_templates", "scan", "scan_template"]
 _MAX_NESTING = 8
+# Where a whole-template finding is decided, for evidence read from the rendered document's Deployment.
+_DEPLOYMENT_SOURCES = {"Parameters": "Parameters", "RegionsAllowedByTemplateRules": "Rules"}
+
 
 @dataclass(frozen=True)
 class UnknownType:
@@ -39,23 +44,6 @@ class ScanReport:
     unknown_types: list[UnknownType] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     waivers: WaiverOutcome | None = None
-
-
-def discover(paths: list[str | Path]) -> tuple[list[Path], list[InputError]]:
-    """Template candidates under `paths` (files as given, directories walked), and missing paths."""
-    found: list[Path] = []
-    missing: list[InputError] = []
-    for given in map(Path, paths):
-        if given.is_dir():
-            for root, dirs, files in os.walk(given):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [Path(root, f) for f in sorted(files)
-                          if f.lower().endswith(TEMPLATE_SUFFIXES) and f != WAIVER_FILE]
-        elif given.is_file():
-            found.append(given)
-        else:
-            missing.append(InputError(str(given), "no such file or directory"))
-    return found, missing
 
 
 def _transforms(body: dict) -> list[Any]:
@@ -159,30 +147,63 @@ def peer_documents(declared: Sequence[Environment]) -> Callable[[Template], Peer
     return for_template
 
 
-def scan(paths: list[str | Path], rules: list[Rule], environments: list[Environment], *,
-         waivers: Sequence[Waiver] = (), today: date | None = None, skip_non_templates: bool = False,
+def decided_at(template: Template, result: Result) -> int | None:
+    """The line of the section or parameter a whole-template finding read, from its evidence."""
+    evidence = result.evidence if isinstance(result.evidence, dict) else {}
+    for label in evidence:
+        keys = str(label).split(".")
+        if keys[0] == "Deployment":
+            section = _DEPLOYMENT_SOURCES.get(keys[1]) if len(keys) > 1 else None
+            keys = [section, *keys[2:]] if section else []
+        line = template.line_of(*keys) if keys else None
+        if line:
+            return line
+    return None
+
+
+def _located(scanned: Scanned) -> list[Result]:
+    """The results, with whole-template findings at the line of what decided them where that is known."""
+    by_path = {template.path: template for template, _ in scanned.templates}
+    return [replace(r, line=decided_at(by_path[r.file], r)) if r.resource is None and r.line is None
+            and r.status != NOT_APPLICABLE and r.file in by_path else r for r in scanned.results]
+
+
+def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
+         environments: Sequence[Environment] | EnvironmentPlan, *, waivers: Sequence[Waiver] = (),
+         today: date | None = None, skip_non_templates: bool = False, known_rules: Collection[str] | None = None,
          progress: Callable[[int, int, str], None] | None = None,
          declared: Sequence[Environment] | None = None) -> ScanReport:
-    """Scan files and directories. Bad templates are collected as errors; the others still run.
+    """Scan files and folders (or what `find_templates` found). Bad templates are collected as errors; the
+    others still run.
 
     A file given by name that is not a template is an error (skipped with `skip_non_templates`); in a
-    directory walk it is skipped. Waivers (`waivers`, inline ones, and waiver files beside the templates)
-    are applied as of `today`; `progress(done, total, path)` is called before each file. `declared` are the
-    environments a rule may compare with (all those of the configuration; by default the scanned ones).
+    folder walk it is skipped. With an EnvironmentPlan each template is rendered for the environments the
+    config deploys it to. Waivers (`waivers`, inline ones, and waiver files beside the templates) are
+    applied as of `today`; a waiver of a rule outside `known_rules` (default: the ids of `rules`) is an
+    error. `progress(done, total, path)` is called before each file. `declared` are the environments a rule
+    may compare with when `environments` is a list (by default the scanned ones; a plan knows its own).
     """
-    check_rule_params(rules, declared if declared is not None else environments)
-    peers = peer_documents(declared if declared is not None else environments)
-    report = ScanReport()
-    candidates, report.errors = discover(paths)
-    explicit = {Path(p) for p in paths if Path(p).is_file()} if not skip_non_templates else set()
+    plan = environments if isinstance(environments, EnvironmentPlan) else None
+    listed = environments.environments if isinstance(environments, EnvironmentPlan) else list(environments)
+    check_rule_params(rules, list(plan.config.environments.values()) if plan and plan.declared and plan.config
+                      else declared if declared is not None else listed)
+    found = paths if isinstance(paths, TemplateFiles) else find_templates(paths, plan.config if plan else None)
+    report = ScanReport(errors=list(found.missing), skipped=list(found.excluded))
+    explicit = found.named if not skip_non_templates else set()
     found_waivers = list(waivers)
     beside: dict[Path, list[Waiver]] = {}
-    for index, path in enumerate(candidates):
+    for index, path in enumerate(found.candidates):
         if progress:
-            progress(index, len(candidates), str(path))
+            progress(index, len(found.candidates), str(path))
+        covered = plan.for_template(path) if plan else listed
+        if not covered and plan:
+            report.skipped.append(not_deployed(plan, path))
+            continue
+        peers = (plan.peers_for(path) if plan else None) or (declared if declared is not None else covered)
         try:
             template = load_template(path)
-            scanned = scan_template(template, rules, environments, peers)
+            check_declared(template, covered)
+            scanned = scan_template(template, rules, covered, peer_documents(peers))
             for reached, prefix in scanned.templates:
                 found_waivers += [replace(w, resource=f"{prefix}{w.resource}") if prefix and w.resource else w
                                   for w in template_waivers(reached, beside)]
@@ -193,8 +214,8 @@ def scan(paths: list[str | Path], rules: list[Rule], environments: list[Environm
             report.errors.append(exc)
             continue
         report.templates.append(template.path)
-        report.results += scanned.results
-        report.notes += scanned.notes
+        report.results += _located(scanned)
+        report.notes += missing_value_notes(template, covered, bool(plan and plan.declared)) + scanned.notes
         for reached, _ in scanned.templates:
             report.unknown_types += unknown_types(reached)
             transforms = [t for t in _transforms(reached.source_body or reached.body) if t != SAM_TRANSFORM]
@@ -202,8 +223,18 @@ def scan(paths: list[str | Path], rules: list[Rule], environments: list[Environm
                 report.notes.append(f"{reached.path}: uses Transform {', '.join(map(str, transforms))}; macros "
                                     "are not expanded, rules see the template as written")
     report.results, report.waivers = apply_waivers(report.results, found_waivers, today or date.today(),
-                                                   {rule.id for rule in rules})
+                                                   known_rules if known_rules is not None else {r.id for r in rules})
+    report.errors += report.waivers.errors()
     if not report.templates and not report.errors and not skip_non_templates:
-        report.errors.append(InputError(", ".join(map(str, paths)),
+        report.errors.append(InputError(", ".join(found.given),
                                         "no CloudFormation template found; nothing was checked"))
     return report
+
+
+def not_deployed(plan: EnvironmentPlan, path: Path) -> InputError:
+    """Why a template is left out: the config maps it to none of the environments this run covers."""
+    entry = plan.template_entry(path)
+    mapped = ", ".join(entry.environments) if entry else ""
+    return InputError(str(path), f"not deployed to {', '.join(e.name for e in plan.chosen)}: "
+                      f"{plan.config.path if plan.config else ''} templates: {entry.glob.text if entry else ''} "
+                      f"maps it to {mapped or 'no environment'}")

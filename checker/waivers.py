@@ -10,7 +10,8 @@ A waiver is data: the rule it excuses, the resource (none for whole-template rul
 - in a waiver file given with ``--waivers PATH``, applying to every template and to live results.
 
 An unexpired waiver that matches a FAIL makes it WAIVED; an expired one stops waiving and says so in the
-finding's message; one that matches no failing result where its rule ran is stale.
+finding's message; one that matches no failing result where its rule ran is stale; one that names a rule
+the pack does not have is an input error.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from checker.errors import InputError
+from checker.errors import InputError, did_you_mean
 from checker.load import Template, parse, read_text
 from checker.results import FAIL, WAIVED, Result
 
@@ -75,19 +76,28 @@ class Waiver:
 
 @dataclass
 class WaiverOutcome:
-    """What the waivers did in one run. `matched` counts the failing results each waiver matched."""
+    """What the waivers did in one run. `matched` counts the failing results each waiver matched;
+    `unknown` are waivers of rules the pack does not have (typos, or rules since renamed)."""
 
     today: date
     applied: list[Waiver] = field(default_factory=list)
     expired: list[Waiver] = field(default_factory=list)
     stale: list[Waiver] = field(default_factory=list)
     matched: dict[Waiver, int] = field(default_factory=dict)
+    unknown: list[Waiver] = field(default_factory=list)
+    known_rules: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, list[dict]]:
         def entries(waivers: list[Waiver]) -> list[dict]:
             return [{**w.to_dict(), "findings": self.matched.get(w, 0), "expired": w.expired(self.today)}
                     for w in waivers]
-        return {"applied": entries(self.applied), "expired": entries(self.expired), "stale": entries(self.stale)}
+        return {"applied": entries(self.applied), "expired": entries(self.expired), "stale": entries(self.stale),
+                "unknown_rule": entries(self.unknown)}
+
+    def errors(self) -> list[InputError]:
+        """Each waiver of a rule the pack does not have, as an input error at the waiver."""
+        return [InputError(w.origin, f"waiver names rule {w.rule_id}, which the rule pack does not have"
+                           f"{did_you_mean(w.rule_id, self.known_rules)}") for w in self.unknown]
 
 
 def waiver_from(entry: Any, source: str, line: int | None, resource: str | None = None,
@@ -202,12 +212,15 @@ def apply_waivers(results: Sequence[Result], waivers: Iterable[Waiver], today: d
     """Turn failures matched by an unexpired waiver into WAIVED; note expired and stale waivers.
 
     A waiver that matched no failure is stale when its rule was evaluated on its resource (which
-    passed), when it is tied to one template that no longer has the resource, or when it names a rule
-    that is not in `rule_ids` (the loaded pack). A waiver whose resource may be in a template this run
-    did not scan (a commit hook scans only changed files) is not called stale.
+    passed), or when it is tied to one template that no longer has the resource. A waiver whose resource
+    may be in a template this run did not scan (a commit hook scans only changed files) is not called
+    stale. A waiver of a rule not in `rule_ids` (the loaded pack, before rules are skipped) is `unknown`.
     """
     waivers = list(dict.fromkeys(waivers))
-    outcome = WaiverOutcome(today)
+    outcome = WaiverOutcome(today, known_rules=tuple(rule_ids or ()))
+    if rule_ids is not None:
+        outcome.unknown = [w for w in waivers if w.rule_id not in rule_ids]
+        waivers = [w for w in waivers if w.rule_id in rule_ids]
     changed: list[Result] = []
     for result in results:
         matching = [w for w in waivers if result.status == FAIL and w.matches(result)]
@@ -225,14 +238,12 @@ def apply_waivers(results: Sequence[Result], waivers: Iterable[Waiver], today: d
     for waiver in waivers:
         if waiver in outcome.matched:
             (outcome.expired if waiver.expired(today) else outcome.applied).append(waiver)
-        elif _stale(waiver, results, rule_ids):
+        elif _stale(waiver, results):
             outcome.stale.append(waiver)
     return changed, outcome
 
 
-def _stale(waiver: Waiver, results: Sequence[Result], rule_ids: Collection[str] | None) -> bool:
-    if rule_ids is not None and waiver.rule_id not in rule_ids:
-        return True
+def _stale(waiver: Waiver, results: Sequence[Result]) -> bool:
     ran = [r for r in results if r.rule_id == waiver.rule_id and waiver.in_scope(r)]
     if any(r.resource == waiver.resource for r in ran):
         return True

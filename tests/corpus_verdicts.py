@@ -17,7 +17,7 @@ from checker.errors import InputError
 from checker.load import load_template
 from checker.results import NOT_APPLICABLE
 from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import discover, scan_template
+from checker.scan import find_templates, scan_template
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
@@ -30,7 +30,7 @@ ENVIRONMENTS = [Environment("prod", "us-east-1"), Environment("staging", "us-eas
 def verdict_lines(corpus: Path = CORPUS) -> list[str]:
     rules = load_rules(bundled_rule_dirs())
     lines = []
-    for path in discover([corpus])[0]:
+    for path in find_templates([corpus]).candidates:
         name = path.relative_to(corpus).as_posix()
         try:
             results = scan_template(load_template(path), rules, ENVIRONMENTS).results

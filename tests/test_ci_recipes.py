@@ -105,15 +105,17 @@ def test_pre_commit_try_repo_blocks_a_commit_that_breaks_a_template_and_passes_a
     env = ci_env(PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
     hook = [sys.executable, "-m", "pre_commit", "try-repo", str(checkout), "checker", "--verbose"]
 
-    # A commit that swaps in the seed's template: the hook fails and says why.
-    shutil.copy(SEED, consumer / "templates" / "payment-stack.yaml")
-    git(consumer, "add", "templates/payment-stack.yaml")
+    # A commit that adds the seed's flawed template: the hook fails and says why.
+    shutil.copy(SEED, consumer / "templates" / "legacy-stack.yaml")
+    git(consumer, "add", "templates/legacy-stack.yaml")
     broken = run(hook, consumer, env)
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "CloudFormation compliance (checker)" in broken.stdout and "Failed" in broken.stdout
     assert "PAY-S3-REPL-001" in broken.stdout and "TransactionLogsBucket" in broken.stdout
 
     # A clean change, plus a YAML file that is no template: passes.
+    git(consumer, "rm", "-q", "--cached", "templates/legacy-stack.yaml")
+    (consumer / "templates" / "legacy-stack.yaml").unlink()
     (consumer / "templates" / "payment-stack.yaml").write_text("# reviewed\n" + PAYMENT.read_text())
     (consumer / "templates" / "notes.yaml").write_text("owner: payments-team\n")
     git(consumer, "add", "-A")

@@ -135,7 +135,8 @@ def test_missing_path_exits_2(capsys):
 
 def test_bad_rules_directory_exits_2(capsys):
     assert main(["scan", write("t/good.yaml", GOOD), "--rules", "no-such-rules"]) == 2
-    assert capsys.readouterr().err.splitlines() == ["checker: error: no-such-rules: rule directory does not exist"]
+    assert capsys.readouterr().err.splitlines() == [
+        "checker: error: no-such-rules: rule directory does not exist (given with --rules)"]
 
 
 def test_no_input_error_ever_shows_a_traceback(capsys):

@@ -40,7 +40,7 @@ environments:
 
 
 def test_config_declares_environments_with_parameter_files_relative_to_it(config):
-    assert load_config(config) == {
+    assert load_config(config).environments == {
         "prod": Environment("prod", "us-east-1", "012345678901", "payments", {"Env": "prod", "Days": "30"}),
         "dev": Environment("dev", "us-west-2", None, None, {"Env": "dev", "Days": "1"}),
     }
@@ -128,11 +128,11 @@ def test_environment_declared_twice_is_an_error_with_its_line(tmp_path):
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("", "expected an 'environments' mapping with at least one environment"),
-    ("environments: {}\n", "expected an 'environments' mapping with at least one environment"),
-    ("- prod\n", "expected an 'environments' mapping with at least one environment"),
+    ("", "expected a mapping: environments, templates, exclude and options such as fail-on"),
+    ("environments: {}\n", "environments: expected a mapping with at least one environment"),
+    ("- prod\n", "expected a mapping: environments, templates, exclude and options such as fail-on"),
     ("environments:\n  prod: us-east-1\n", "environment 'prod' must be a mapping"),
-    ("environments:\n  prod: {regoin: us-east-1}\n", "environment 'prod' has unknown keys: regoin"),
+    ("environments:\n  prod: {regoin: us-east-1}\n", "unknown key 'regoin' (did you mean region?)"),
     ("environments:\n  prod: {parameters: [Env=prod]}\n", "environment 'prod': parameters must be a mapping"),
     ("environments:\n  prod: {account_id: 012345670123}\n",  # unquoted: YAML reads it as an octal number
      "environment 'prod': account_id must be 12 digits in quotes, not 1402433619"),
@@ -146,7 +146,7 @@ def test_invalid_config_is_an_input_error_naming_the_file(tmp_path, text, messag
 
 def test_unquoted_twelve_digit_account_id_is_accepted(tmp_path):
     path = write(tmp_path / "checker.yaml", "environments:\n  prod: {account_id: 123456789012}\n")
-    assert load_config(path)["prod"].account_id == "123456789012"
+    assert load_config(path).environments["prod"].account_id == "123456789012"
 
 
 def test_non_utf8_config_is_an_input_error(tmp_path):

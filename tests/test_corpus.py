@@ -11,7 +11,7 @@ from checker.config import Environment
 from checker.errors import InputError
 from checker.load import load_template
 from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import discover, scan_template
+from checker.scan import find_templates, scan_template
 from tests.conftest import CORPUS
 from tests.corpus_verdicts import SNAPSHOT, verdict_lines
 
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found a
 
 RULES = load_rules(bundled_rule_dirs())
 ENVIRONMENTS = [Environment("prod", "us-east-1", "123456789012"), Environment("dev", None)]
-FILES = discover([CORPUS])[0] if CORPUS.is_dir() else []
+FILES = find_templates([CORPUS]).candidates if CORPUS.is_dir() else []
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(CORPUS)))

@@ -11,7 +11,7 @@ from checker.fix.report import read_source
 from checker.load import load_template, read_bytes
 from checker.patch import MISSING
 from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import discover
+from checker.scan import find_templates
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")
@@ -22,7 +22,7 @@ ENVIRONMENTS = [Environment("prod", "us-east-1", "123456789012"), Environment("d
 
 def _templates() -> list:
     found = []
-    for path in discover([CORPUS])[0] if CORPUS.is_dir() else []:
+    for path in find_templates([CORPUS]).candidates if CORPUS.is_dir() else []:
         try:
             load_template(path)
         except InputError:

@@ -56,7 +56,7 @@ def test_sarif_with_fixes_is_valid_against_the_schema(payload):
 def test_a_sarif_fix_applied_to_the_template_makes_its_result_pass(payload):
     results = [r for r in json.loads(render_sarif(payload))["runs"][0]["results"]
                if r["ruleId"] == "PAY-RDS-BACKTRACK-001"]
-    assert {r["properties"]["environment"] for r in results} == {"prod", "staging", "dev"}
+    assert [r["properties"]["environments"] for r in results] == [["prod", "staging", "dev"]]  # one per place
     [change] = results[0]["fixes"][0]["artifactChanges"]
     assert change["artifactLocation"]["uri"] == SEED
     original = (ROOT / SEED).read_text()

@@ -7,19 +7,22 @@ import subprocess
 
 import pytest
 
-from checker.config import select_environments
+from checker.config import load_config
 from checker.fix.facts import with_values
 from checker.fix.plan import FIXED, RESOLVED, fix_template
 from checker.fix.report import read_source
 from checker.load import Template, parse, validate_shape
 from checker.patch import SourceText
+from checker.plan import plan_environments
 from checker.results import ERROR, FAIL
 from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import scan_template
 from tests.conftest import ROOT
 
 RULES = load_rules(bundled_rule_dirs())
-ENVIRONMENTS = select_environments(str(ROOT / "checker.yaml"), [], None, {})
+# The seed is an earlier payment stack: the environments and parameter files the config gives that stack.
+ENVIRONMENTS = plan_environments(load_config(ROOT / "checker.yaml"), []).for_template(ROOT / "templates" /
+                                                                                     "payment-stack.yaml")
 SEED = ROOT / "tests" / "fixtures" / "seed-flawed.yaml"
 IDEAL = ROOT / "tests" / "fixtures" / "seed-ideal.yaml"
 

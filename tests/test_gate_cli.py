@@ -51,9 +51,10 @@ def test_template_gate_needs_one_environment(project, capsys):
     assert main(["gate", "--template", "high.yaml", "--rules", "rules"]) == 2
     assert "--env: name the environment the template is deployed to" in capsys.readouterr().err
     assert main(["gate", "--template", "high.yaml", "--rules", "rules", "--env", "a", "--env", "b"]) == 2
-    assert main(["gate", "--template", "low.yaml", "--rules", "rules", "--param", "Environment=dev",
+    write(project / "named.yaml", "Parameters:\n  Environment: {Type: String}\n" + LOW_ONLY)
+    assert main(["gate", "--template", "named.yaml", "--rules", "rules", "--param", "Environment=dev",
                  "--fail-on", "medium"]) == 0
-    assert "gate: PASS low.yaml for dev" in capsys.readouterr().out
+    assert "gate: PASS named.yaml for dev" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(("command", "template", "fail_on", "expected"), [
@@ -101,7 +102,7 @@ def test_progress_draws_one_line_on_a_terminal_and_erases_it():
         progress.step(1, 2, "b.yaml")
     text = stream.getvalue()
     assert "\rscanning [0/2] a.yaml" in text and "\rscanning [1/2] b.yaml" in text
-    assert text.endswith("\r" + " " * 78 + "\r")
+    assert text.endswith("\r" + " " * progress.width + "\r")
     quiet = Terminal()
     Progress("scanning", quiet, quiet=True).step(0, 1, "a.yaml")
     piped = StringIO()

@@ -6,7 +6,8 @@ import subprocess
 
 import pytest
 
-from checker.config import select_environments
+from checker.config import load_config, select_environments
+from checker.plan import plan_environments
 from checker.results import ERROR, FAIL
 from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import scan
@@ -25,8 +26,8 @@ EXPECTED_SEED_FAILURES = {
 
 
 def _scan(path):
-    environments = select_environments(str(ROOT / "checker.yaml"), [], None, {})
-    return scan([path], RULES, environments)
+    """As the repository's checker.yaml deploys it: the payment stack with its parameter files."""
+    return scan([path], RULES, plan_environments(load_config(ROOT / "checker.yaml"), []))
 
 
 def test_checker_yaml_declares_the_three_environments():

@@ -85,11 +85,12 @@ def test_sarif_locates_every_template_finding_at_its_file_and_line(payload, rend
     located = set()
     for result in sarif["results"]:
         physical = result["locations"][0]["physicalLocation"]
-        located.add((result["ruleId"], result["properties"]["environment"], result["properties"]["status"],
-                     physical["artifactLocation"]["uri"], physical["region"]["startLine"]))
-    expected = {(r["rule_id"], r["environment"], r["status"], STACK, r["line"])
+        for finding in result["properties"]["findings"]:
+            located.add((result["ruleId"], finding["environment"], finding["status"],
+                         physical["artifactLocation"]["uri"], physical["region"]["startLine"]))
+    expected = {(r["rule_id"], r["environment"], r["status"], STACK, r["line"] or 1)
                 for r in payload["results"] if r["status"] in (FAIL, ERROR, WAIVED)}
-    assert located == expected and all(line for *_, line in expected)
+    assert located == expected
 
 
 def test_sarif_rules_carry_metadata_levels_and_security_severity(rendered):
@@ -121,8 +122,10 @@ def test_sarif_results_keep_their_identity_across_runs(payload):
     assert prints == [r["partialFingerprints"] for r in again] and len({json.dumps(p) for p in prints}) == len(prints)
 
 
-def test_sarif_uris_are_relative_under_the_working_directory(tmp_path, monkeypatch):
+def test_sarif_uris_are_relative_to_the_repository_root_else_under_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    assert artifact_location(str(tmp_path / "t.yaml"), "infra/a dir/t.yaml") == {
+        "uri": "infra/a%20dir/t.yaml", "uriBaseId": "%SRCROOT%"}
     assert artifact_location(str(tmp_path / "a dir" / "t.yaml")) == {"uri": "a%20dir/t.yaml", "uriBaseId": "%SRCROOT%"}
     assert artifact_location("/elsewhere/t.yaml") == {"uri": "file:///elsewhere/t.yaml"}
 

@@ -63,7 +63,9 @@ Resources:
 
 
 @pytest.fixture
-def rules(tmp_path):
+def rules(tmp_path, monkeypatch):
+    """The test rules, run from an empty folder outside any repository (no checker.yaml applies)."""
+    monkeypatch.chdir(tmp_path)
     directory = tmp_path / "rules"
     directory.mkdir()
     (directory / "test.yaml").write_text(RULES)
@@ -181,15 +183,33 @@ def test_stale_waivers_are_those_whose_rule_ran_but_matched_no_failure(tmp_path,
         LOGS_WAIVER,
         LOGS_WAIVER.replace("Logs", "Archive"),                         # Archive passes: nothing to waive
         LOGS_WAIVER.replace("Logs", "Gone") + "  template: app.yaml\n",  # app.yaml has no such resource
-        LOGS_WAIVER.replace("TEST-BUCKET-ENC-001", "TEST-NO-SUCH-001"),  # no such rule
         LOGS_WAIVER.replace("Logs", "Elsewhere"),  # may be in a template not scanned this time: not stale
         LOGS_WAIVER + "  environments: [staging]\n",                    # staging was not scanned: not stale
     ]
     waivers = load_waiver_file(waiver_file(tmp_path / "w.yaml", *entries))
     report = scan([template], rules, ENVIRONMENTS, waivers=waivers, today=TODAY)
     assert [(w.rule_id, w.resource) for w in report.waivers.stale] == [
-        ("TEST-BUCKET-ENC-001", "Archive"), ("TEST-BUCKET-ENC-001", "Gone"), ("TEST-NO-SUCH-001", "Logs")]
+        ("TEST-BUCKET-ENC-001", "Archive"), ("TEST-BUCKET-ENC-001", "Gone")]
     assert [w.resource for w in report.waivers.applied] == ["Logs"]
+
+
+def test_a_waiver_of_a_rule_the_pack_does_not_have_is_an_input_error_at_the_waiver(tmp_path, rules):
+    template = write(tmp_path / "app.yaml", TEMPLATE)
+    path = waiver_file(tmp_path / "w.yaml", LOGS_WAIVER.replace("TEST-BUCKET-ENC-001", "TEST-BUCKET-ENC-01"))
+    report = scan([template], rules, ENVIRONMENTS, waivers=load_waiver_file(path), today=TODAY)
+    assert [str(e) for e in report.errors] == [
+        f"{path}:2: waiver names rule TEST-BUCKET-ENC-01, which the rule pack does not have "
+        "(did you mean TEST-BUCKET-ENC-001?)"]
+    assert report.waivers.stale == [] and {r.status for r in report.results if r.resource == "Logs"} == {FAIL}
+
+
+def test_a_waiver_of_a_skipped_rule_is_neither_stale_nor_an_error(tmp_path, rules, capsys):
+    template = write(tmp_path / "app.yaml", TEMPLATE)
+    path = waiver_file(tmp_path / "w.yaml", LOGS_WAIVER)
+    code = main(["scan", str(template), "--rules", "rules", "--waivers", str(path), "--skip-rule", "TEST-BUCKET-*",
+                 "--fail-on", "high"])
+    out = capsys.readouterr().out
+    assert code == 0 and "stale waiver" not in out and "TEST-BUCKET-ENC-001" not in out
 
 
 def test_a_commit_hook_scanning_one_template_does_not_call_its_neighbours_waivers_stale(tmp_path, rules):

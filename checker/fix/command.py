@@ -10,12 +10,13 @@ import argparse
 import sys
 from typing import TextIO
 
-from checker.config import parse_overrides, select_environments
+from checker.config import find_config, parse_overrides
 from checker.errors import InputError
 from checker.fix.diff import unified_diff
 from checker.fix.plan import FIXED, RESOLVED, FixPlan, fix_template
 from checker.fix.report import read_source
 from checker.load import load_template
+from checker.plan import plan_environments
 from checker.rules import Rule
 
 _LABELS = {FIXED: "fixed", RESOLVED: "resolved", "WITHHELD": "withheld", "NO_FIX": "no fix"}
@@ -24,9 +25,11 @@ _LABELS = {FIXED: "fixed", RESOLVED: "resolved", "WITHHELD": "withheld", "NO_FIX
 def run_fix(args: argparse.Namespace, rules: list[Rule], out: TextIO | None = None, err: TextIO | None = None) -> int:
     out, err = out or sys.stdout, err or sys.stderr
     overrides = parse_overrides(args.param)
-    environments = select_environments(args.config, [], args.region, overrides, args.account_id)
+    config = find_config(args.config)
+    # Every environment the template deploys to, with its own values (the config's templates: entry).
+    environments = plan_environments(config, [], args.region, overrides, args.account_id).for_template(args.template)
     if args.env:
-        select_environments(args.config, args.env, args.region, overrides, args.account_id)  # names checked
+        plan_environments(config, args.env, args.region, overrides, args.account_id)  # names checked
     known = {rule.id for rule in rules}
     unknown = [rule_id for rule_id in args.rule if rule_id not in known]
     if unknown:

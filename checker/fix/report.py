@@ -7,6 +7,7 @@ Markdown summary, pull-request suggestions).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,10 @@ def _entry(path: str, outcome: FixOutcome) -> dict[str, Any]:
     return entry
 
 
-def fix_payload(results: list[Result], rules: list[Rule], environments: list[Environment]) -> dict[str, list]:
+def fix_payload(results: list[Result], rules: list[Rule],
+                environments: list[Environment] | Callable[[str], list[Environment]]) -> dict[str, list]:
     """The `fixes` and `patches` for the template failures among `results` (waived ones are left alone; a
-    template that cannot be patched has none)."""
+    template that cannot be patched has none). `environments` may depend on the template's path."""
     fixes: list[dict] = []
     patches: list[dict] = []
     failing = {(r.file, r.rule_id, r.resource, r.environment) for r in results
@@ -55,9 +57,10 @@ def fix_payload(results: list[Result], rules: list[Rule], environments: list[Env
         def wanted(rule_id: str, resource: str | None, env: str, path: str = path) -> bool:
             return (path, rule_id, resource, env) in failing
 
+        deployed = environments(path) if callable(environments) else environments
         try:
-            alone = fix_template(read_source(path), rules, environments, wanted, together=False)
-            together = fix_template(read_source(path), rules, environments, wanted)
+            alone = fix_template(read_source(path), rules, deployed, wanted, together=False)
+            together = fix_template(read_source(path), rules, deployed, wanted)
         except (InputError, PatchError, FixError, ValueError):
             continue
         entries = [_entry(path, outcome) for outcome in alone.outcomes]

@@ -4,9 +4,11 @@ from __future__ import annotations
 import importlib
 import json
 import os
+import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 
 def _file_mode(path: Path) -> int:
@@ -66,8 +68,10 @@ def renderer(name: str) -> Callable[[dict], str]:
     return getattr(importlib.import_module(module), function)
 
 
-def write_reports(payload: dict, targets: dict[str, str | None]) -> list[str]:
-    """Write each requested format; a failure in one does not stop the others. Returns the failures."""
+def write_reports(payload: dict, targets: dict[str, str | None], stdout_format: str | None = None,
+                  stdout: TextIO | None = None) -> list[str]:
+    """Write each requested format, and `stdout_format` to standard output; a failure in one does not stop
+    the others. Returns the failures."""
     failures = []
     for name, path in targets.items():
         if not path:
@@ -76,4 +80,13 @@ def write_reports(payload: dict, targets: dict[str, str | None]) -> list[str]:
             write_atomic(path, renderer(name)(payload))
         except Exception as exc:  # noqa: BLE001 - one format's failure must not cost the others or the exit code
             failures.append(f"{path}: could not write the {name} report: {exc}")
+    if stdout_format:
+        try:
+            text = renderer(stdout_format)(payload)
+        except Exception as exc:  # noqa: BLE001 - as above
+            failures.append(f"standard output: could not write the {stdout_format} report: {exc}")
+        else:
+            stream = stdout or sys.stdout
+            stream.write(text)
+            stream.flush()
     return failures

@@ -79,6 +79,7 @@ def render_html(payload: dict) -> str:
     ordered = view.ordered_results(payload)
     return _environment().get_template("report.html.j2").render(
         payload=payload,
+        title=view.report_title(payload),
         verdict=view.verdict(payload),
         summaries=view.environment_summaries(payload),
         status_columns=view.status_columns(payload),

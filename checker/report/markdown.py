@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 from checker.fix.report import markdown_lines
 from checker.report import view
@@ -50,14 +51,17 @@ def _findings(payload: dict) -> list[str]:
     shown = attention[:MAX_FINDINGS]
     title = f"Failures and errors ({len(attention)})" if len(shown) == len(attention) else \
         f"Failures and errors (first {len(shown)} of {len(attention)})"
+    marked = any(r.get("baseline_state") for r in shown)
     lines = ["", f"#### {title}", "",
-             _row(["Status", "Severity", "Environment", "Rule", "Resource", "Location", "Message"]),
-             _row(["---"] * 7)]
+             _row(["Status", "Severity", "Environment", "Rule", "Resource", "Location", "Message"]
+                  + (["Baseline"] if marked else [])),
+             _row(["---"] * (8 if marked else 7))]
     for r in shown:
         location = view.location(r)
         lines.append(_row([r["status"], r["severity"], escape(f"{r['environment']}/{r['source']}"),
                            escape(r["rule_id"]), escape(view.resource_label(r)),
-                           escape(location) if location else "", escape(_shorten(r["message"]))]))
+                           escape(location) if location else "", escape(_shorten(r["message"]))]
+                          + ([r.get("baseline_state") or ""] if marked else [])))
     if len(attention) > len(shown):
         lines += ["", f"…and {len(attention) - len(shown)} more; the HTML and SARIF reports list them all."]
     return lines
@@ -76,11 +80,26 @@ def _extras(payload: dict) -> list[str]:
     return ["", *(f"- {note}" for note in notes)] if notes else []
 
 
+def _templates(payload: dict) -> list[str]:
+    """Several templates: their list, folded away below the findings."""
+    templates = payload.get("templates", [])
+    if len(templates) < 2:
+        return []
+    rows = [_row([escape(t["path"]), code(t.get("sha256") or "unreadable")]) for t in templates]
+    return ["", f"<details><summary>{len(templates)} templates</summary>", "",
+            _row(["Template", "SHA-256"]), _row(["---", "---"]), *rows, "", "</details>"]
+
+
+def _baseline_marks(payload: dict) -> str:
+    states = Counter(r.get("baseline_state") for r in payload["results"] if r.get("baseline_state"))
+    return f" Baseline: {states['new']} new, {states['known']} known." if states else ""
+
+
 def render_markdown(payload: dict) -> str:
     status, sentence = view.verdict(payload)
-    templates = ", ".join(code(t["path"]) for t in payload.get("templates", [])) or "no template"
     lines = [f"### {_HEADLINES[status]}", "",
-             f"{sentence}. {templates}; rule pack {code(payload['rule_pack']['version'])}, "
-             f"generated {escape(payload['generated_at'])}.", "",
-             *_counts_table(payload), *_findings(payload), *markdown_lines(payload, code, escape), *_extras(payload)]
+             f"{sentence}. {code(view.report_title(payload))}; rule pack {code(payload['rule_pack']['version'])}, "
+             f"generated {escape(payload['generated_at'])}.{_baseline_marks(payload)}", "",
+             *_counts_table(payload), *_findings(payload), *markdown_lines(payload, code, escape), *_extras(payload),
+             *_templates(payload)]
     return "\n".join(lines) + "\n"

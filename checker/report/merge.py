@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from checker.baseline import Baseline, finding_key
 from checker.errors import InputError
 from checker.load import read_json
 from checker.report.payload import input_counts
-from checker.results import Result, summarize
+from checker.results import SEVERITY_ORDER, Result, summarize
 
 _RESULT_KEYS = {"rule_id", "control", "severity", "status", "environment", "source", "message"}
 # Keys a merge recomputes rather than combines.
@@ -28,7 +29,8 @@ def load_payload(path: str | Path) -> dict[str, Any]:
     return data
 
 
-def _as_result(entry: dict) -> Result:
+def as_result(entry: dict) -> Result:
+    """A result as a saved report holds it, back as a Result."""
     values: dict[str, Any] = {f.name: entry.get(f.name) for f in fields(Result)}
     return Result(**values)
 
@@ -64,8 +66,27 @@ def merge(payloads: list[dict[str, Any]], names: list[str]) -> dict[str, Any]:
     }
     merged.update({key: _combine([p[key] for p in payloads if key in p]) for key in keys})
     versions = dict.fromkeys(str(p["rule_pack"].get("version")) for p in payloads)
-    merged["rule_pack"] = {"version": " + ".join(versions), "rules": len(merged.get("rules", {}))}
-    if any((p.get("gate") or {}).get("decision") == "block" for p in payloads):
-        merged["gate"]["decision"] = "block"
-    merged["summary"] = {**summarize([_as_result(r) for r in merged["results"]]), **input_counts(merged)}
+    merged["rule_pack"] = {"version": " + ".join(versions), "rules": len(merged.get("rules", {})),
+                           "skipped_rules": _combine([p["rule_pack"].get("skipped_rules") for p in payloads]) or []}
+    merged["gate"] = {"refusals": _combine([(p.get("gate") or {}).get("refusals") for p in payloads]) or [],
+                      "fail_on": _strictest([(p.get("gate") or {}).get("fail_on") for p in payloads]),
+                      "allow_errors": all((p.get("gate") or {}).get("allow_errors") for p in payloads)
+                      if all(p.get("gate") for p in payloads) else None}
+    merged["summary"] = {**summarize([as_result(r) for r in merged["results"]]), **input_counts(merged)}
     return merged
+
+
+def _strictest(thresholds: list[Any]) -> str | None:
+    """The lowest --fail-on among the saved runs: what failed any of them fails the merge."""
+    known = [t for t in thresholds if t in SEVERITY_ORDER]
+    return min(known, key=SEVERITY_ORDER.__getitem__) if known else None
+
+
+def saved_decision(payload: dict[str, Any]) -> tuple[str | None, bool | None, Baseline | None]:
+    """How the saved run(s) decided: --fail-on, --allow-errors, and the baseline findings they accepted."""
+    gate = payload.get("gate") or {}
+    known = frozenset(finding_key(r) for r in payload["results"] if r.get("baseline_state") == "known")
+    path = (payload.get("baseline") or {}).get("path")
+    saved = Baseline(str(path or "the saved report's baseline"), known) if known or path else None
+    allow = gate.get("allow_errors")
+    return gate.get("fail_on"), allow if isinstance(allow, bool) else None, saved

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from checker import __version__
+from checker.baseline import BASELINED
 from checker.config import Environment
 from checker.gate import Decision
 from checker.mask import Masker
@@ -37,19 +39,22 @@ def _file_digest(path: str) -> str | None:
 
 def build_payload(report: ScanReport, rules: list[Rule], environments: list[Environment],
                   decision: Decision | None = None, live: dict[str, Any] | None = None,
-                  drift: list[dict] | None = None, fixes: dict[str, list] | None = None) -> dict[str, Any]:
-    """`decision` (the gate's verdict, with the baseline it used) adds the `gate` and `baseline` keys.
+                  drift: list[dict] | None = None, fixes: dict[str, list] | None = None,
+                  skipped_rules: Sequence[str] = ()) -> dict[str, Any]:
+    """`decision` (the gate's verdict, with the baseline it used) adds the `gate` and `baseline` keys, and
+    marks each blocking-status result `new` or `known` to the baseline.
 
     After a live scan, `live` (API calls per operation, wall time, resources not found or not collected)
     and `drift` (rule and property differences between template and deployment) are added too. `fixes`
-    holds the verified template patches (checker.fix.report.fix_payload).
+    holds the verified template patches (checker.fix.report.fix_payload). `skipped_rules` are the pack's
+    rules left out of the run (--skip-rule, --only-rule).
     """
     summary = summarize(report.results)
     revisions = git_revisions(report.templates)
     payload: dict[str, Any] = {
         "tool": {"name": TOOL_NAME, "version": __version__},
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "rule_pack": {"version": rule_pack_version(rules), "rules": len(rules)},
+        "rule_pack": {"version": rule_pack_version(rules), "rules": len(rules), "skipped_rules": list(skipped_rules)},
         "environments": [{"name": e.name, "region": e.region, "account_id": e.account_id,
                           "stack_name": e.stack_name} for e in environments],
         "templates": [{"path": path, "sha256": _file_digest(path), **revisions[path]} for path in report.templates],
@@ -62,10 +67,12 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         "unknown_resource_types": [asdict(u) for u in report.unknown_types],
         "notes": report.notes,
         "waivers": report.waivers.to_dict() if report.waivers else {"applied": [], "expired": [], "stale": []},
-        "baseline": decision.baseline_dict() if decision else None,
-        "gate": decision.to_dict() if decision else None,
+        "baseline": None,
+        "gate": None,
         **(fixes or {"fixes": [], "patches": []}),
     }
+    if decision is not None:
+        apply_decision(payload, decision)
     if live is not None:
         payload["live"] = live
         payload["drift"] = drift or []
@@ -73,6 +80,16 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     # The last masking step before any writer: values from AWS (error messages, drift) and from the config
     # that slipped past the engine's masking of NoEcho values still lose password-like keys and secret shapes.
     return Masker().mask(payload)
+
+
+def apply_decision(payload: dict[str, Any], decision: Decision) -> None:
+    """Record the gate's verdict; with a baseline, mark each result it judges `new` or `known`."""
+    payload["gate"] = decision.to_dict()
+    payload["baseline"] = decision.baseline_dict()
+    for result in payload["results"]:
+        result.pop("baseline_state", None)
+        if decision.baseline is not None and result["status"] in BASELINED:
+            result["baseline_state"] = "known" if decision.baseline.known(result) else "new"
 
 
 def input_counts(payload: dict[str, Any]) -> dict[str, int]:

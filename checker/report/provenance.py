@@ -1,4 +1,5 @@
-"""Where templates came from: the git commit checked out where they live, when git can tell.
+"""Where templates came from: their path in the git repository that holds them, and the commit checked
+out there, when git can tell.
 
 Templates are grouped by the repository that holds them (found by looking for `.git` upwards, without
 starting git), and each repository is asked three read-only questions whatever the number of templates:
@@ -36,8 +37,9 @@ def _repository(directory: Path, roots: dict[Path, Path | None]) -> Path | None:
 
 
 def git_revisions(paths: list[str]) -> dict[str, dict[str, str | bool]]:
-    """For each path, {"git_commit": HEAD, "git_modified": whether it differs from (or is absent in) HEAD},
-    or {} when git cannot tell."""
+    """For each path, {"repository_path": its path from the repository's root, "git_commit": HEAD,
+    "git_modified": whether it differs from (or is absent in) HEAD}; {} outside a repository, and no commit
+    when git cannot tell."""
     roots: dict[Path, Path | None] = {}
     by_repository: dict[Path, list[tuple[str, Path]]] = {}
     found: dict[str, dict[str, str | bool]] = {path: {} for path in paths}
@@ -47,16 +49,18 @@ def git_revisions(paths: list[str]) -> dict[str, dict[str, str | bool]]:
         if root is not None:
             by_repository.setdefault(root, []).append((path, file))
     for root, files in by_repository.items():
+        relative = [file.relative_to(root).as_posix() for _, file in files]
+        for (path, _), name in zip(files, relative, strict=True):
+            found[path] = {"repository_path": name}
         head = _git(root, "rev-parse", "--verify", "--quiet", "HEAD")
         if not head:
             continue
-        relative = [file.relative_to(root).as_posix() for _, file in files]
         listing = _git(root, "ls-tree", "-z", "HEAD", "--", *relative) or ""
         committed = {entry.split("\t", 1)[1]: entry.split("\t", 1)[0].split()[2]
                      for entry in listing.split("\0") if "\t" in entry}
         current = (_git(root, "hash-object", "--stdin-paths", stdin="\n".join(relative) + "\n") or "").split()
         for (path, _), name, blob in zip(files, relative, current + [""] * len(relative), strict=False):
-            found[path] = {"git_commit": head.strip(), "git_modified": committed.get(name) != blob}
+            found[path].update(git_commit=head.strip(), git_modified=committed.get(name) != blob)
     return found
 
 

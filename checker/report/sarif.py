@@ -1,7 +1,10 @@
-"""SARIF 2.1.0 for code scanning: rule metadata, levels by severity, every template finding at file and line.
+"""SARIF 2.1.0 for code scanning: rule metadata, levels by severity, one result per rule and location.
 
-Failures and unchecked results become SARIF results; waived ones too, carrying a suppression, so a
-code-scanning service shows them as dismissed rather than forgetting them.
+A rule that fails at the same place in several environments (or in the template and live) is one
+result naming them, so a code-scanning service shows one alert per line, not one per environment. Every
+result has a region (a whole-template finding without a line points at line 1), URIs are relative to the
+repository root (`%SRCROOT%`), and fingerprints leave out the line, so an alert survives edits above it.
+Failures and unchecked results are reported; waived ones carry a suppression.
 """
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from checker import HOMEPAGE
 from checker.fix.report import fix_for, sarif_fixes
 from checker.report import view
 from checker.results import FAIL, WAIVED
@@ -21,10 +25,15 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 REPORTED = (*view.ATTENTION, WAIVED)
 SOURCE_ROOT = "%SRCROOT%"
+FINGERPRINT = "checkerFinding/v1"
+_FINDING_KEYS = ("environment", "source", "status", "message", "evidence", "physical_id", "baseline_state")
 
 
-def artifact_location(file: str) -> dict[str, str]:
-    """A URI relative to the working directory (the repository root in CI) when the file is under it."""
+def artifact_location(file: str, repository_path: str | None = None) -> dict[str, str]:
+    """The file's path from its repository's root; else relative to the working directory when it is under
+    it; else an absolute file URI."""
+    if repository_path:
+        return {"uri": quote(repository_path), "uriBaseId": SOURCE_ROOT}
     path = Path(file)
     if path.is_absolute():
         try:
@@ -51,61 +60,85 @@ def _help_markdown(rule: dict) -> str:
 def _rule_descriptor(rule: dict) -> dict[str, Any]:
     compliance = rule.get("compliance") or {}
     tags = ["security", "compliance", rule["control"], *(f"pci-dss-{r}" for r in compliance.get("pci_dss", []))]
-    descriptor: dict[str, Any] = {
+    return {
         "id": rule["id"],
         "name": "".join(word[:1].upper() + word[1:] for word in rule["title"].replace("-", " ").split()),
         "shortDescription": {"text": rule["title"]},
         "fullDescription": {"text": rule.get("rationale") or rule["title"]},
         "help": {"text": _help_markdown(rule).replace("**", ""), "markdown": _help_markdown(rule)},
+        "helpUri": (rule.get("references") or [HOMEPAGE])[0],
         "defaultConfiguration": {"level": LEVELS.get(rule["severity"], "warning")},
         "properties": {"tags": tags, "security-severity": SECURITY_SEVERITY.get(rule["severity"], "5.5"),
                        "control": rule["control"], "severity": rule["severity"], "compliance": compliance},
     }
-    if rule.get("references"):
-        descriptor["helpUri"] = rule["references"][0]
-    return descriptor
 
 
-def _fingerprint(result: dict) -> str:
-    identity = [result["rule_id"], result["environment"], result["source"], view.resource_label(result),
-                result.get("file") or "", result.get("physical_id") or ""]
+def _group_key(result: dict, uri: str | None) -> tuple:
+    """Results with the same rule at the same place: one SARIF result."""
+    place = (uri, result.get("line")) if uri else (None, result.get("physical_id"))
+    return (result["rule_id"], view.resource_label(result), *place)
+
+
+def _fingerprint(rule_id: str, resource: str, uri: str | None, physical_id: str | None) -> str:
+    identity = [rule_id, resource, uri or "", "" if uri else physical_id or ""]
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
-def _location(result: dict) -> dict[str, Any]:
-    location: dict[str, Any] = {}
-    if result.get("file"):
-        physical: dict[str, Any] = {"artifactLocation": artifact_location(result["file"])}
-        if result.get("line"):
-            physical["region"] = {"startLine": result["line"]}
-        location["physicalLocation"] = physical
-    if result.get("resource"):
-        location["logicalLocations"] = [{
-            "name": result["resource"], "kind": "resource",
-            "fullyQualifiedName": f"{result['environment']}/{result['source']}/{result['resource']}"}]
-    return location
+def _where(members: list[dict]) -> str:
+    """'FAIL in prod, staging; ERROR in dev' (with the source when live results take part)."""
+    sources = {m["source"] for m in members}
+    by_status: dict[str, list[str]] = {}
+    for m in members:
+        name = f"{m['environment']} ({m['source']})" if len(sources) > 1 else m["environment"]
+        by_status.setdefault(m["status"].replace("_", " "), []).append(name)
+    return "; ".join(f"{status} in {', '.join(dict.fromkeys(names))}" for status, names in by_status.items())
 
 
-def _result(result: dict, rule_index: int, payload: dict) -> dict[str, Any]:
-    prefix = "" if result["status"] == FAIL else f"{result['status'].replace('_', ' ')}: "
+def _message(members: list[dict]) -> str:
+    messages = list(dict.fromkeys(m["message"] for m in members))
+    if len(messages) == 1:
+        text = messages[0]
+    else:
+        text = "; ".join(f"{m['environment']}/{m['source']}: {m['message']}" for m in members)
+    return f"{view.resource_label(members[0])}: {text} [{_where(members)}]"
+
+
+def _result(members: list[dict], uri: dict[str, str] | None, rule_index: int, payload: dict) -> dict[str, Any]:
+    first = members[0]
+    worst = view.worst(m["status"] for m in members) or first["status"]
     sarif: dict[str, Any] = {
-        "ruleId": result["rule_id"], "ruleIndex": rule_index,
-        "level": LEVELS.get(result["severity"], "warning"),
-        "message": {"text": f"{prefix}[{result['environment']}/{result['source']}] "
-                            f"{view.resource_label(result)}: {result['message']}"},
-        "partialFingerprints": {"checkerResult/v1": _fingerprint(result)},
-        "properties": {key: result.get(key) for key in (
-            "status", "environment", "source", "control", "severity", "resource_type", "physical_id", "evidence")
-            if result.get(key) is not None},
+        "ruleId": first["rule_id"], "ruleIndex": rule_index,
+        "level": LEVELS.get(first["severity"], "warning"),
+        "message": {"text": _message(members)},
+        "partialFingerprints": {FINGERPRINT: _fingerprint(first["rule_id"], view.resource_label(first),
+                                                          uri["uri"] if uri else None, first.get("physical_id"))},
+        "properties": {
+            "status": worst, "control": first["control"], "severity": first["severity"],
+            "environments": list(dict.fromkeys(m["environment"] for m in members)),
+            "sources": list(dict.fromkeys(m["source"] for m in members)),
+            **({"resource_type": first["resource_type"]} if first.get("resource_type") else {}),
+            "findings": [{key: m[key] for key in _FINDING_KEYS if m.get(key) is not None} for m in members],
+        },
     }
-    location = _location(result)
+    location: dict[str, Any] = {}
+    if uri:
+        location["physicalLocation"] = {"artifactLocation": uri, "region": {"startLine": first.get("line") or 1}}
+    if first.get("resource"):
+        location["logicalLocations"] = [{"name": first["resource"], "kind": "resource",
+                                         "fullyQualifiedName": f"{first['source']}/{first['resource']}"}]
     if location:
         sarif["locations"] = [location]
-    fixes = sarif_fixes(fix_for(payload, result), artifact_location(result["file"])) if result.get("file") else []
+    fix = next((entry for m in members if (entry := fix_for(payload, m))), None) if uri else None
+    fixes = sarif_fixes(fix, uri) if fix and uri else []
     if fixes:
         sarif["fixes"] = fixes
-    if result["status"] == WAIVED:
-        sarif["suppressions"] = [{"kind": "external", "status": "accepted", "justification": result["message"]}]
+    states = {m.get("baseline_state") for m in members} - {None}
+    if states:
+        sarif["baselineState"] = "new" if "new" in states else "unchanged"
+    if all(m["status"] == WAIVED for m in members):
+        sarif["suppressions"] = [{"kind": "external", "status": "accepted", "justification": first["message"]}]
+    elif worst != FAIL:
+        sarif["message"]["text"] = f"{worst.replace('_', ' ')}: {sarif['message']['text']}"
     return sarif
 
 
@@ -116,20 +149,31 @@ def render_sarif(payload: dict) -> str:
     examples = {r["rule_id"]: r for r in reported}
     rules = [view.rule_metadata(payload, rule_id, examples.get(rule_id, {})) for rule_id in rule_ids]
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
+    in_repository = {t["path"]: t.get("repository_path") for t in payload.get("templates", [])}
+    groups: dict[tuple, list[dict]] = {}
+    places: dict[tuple, dict[str, str] | None] = {}
+    for result in reported:
+        file = result.get("file")
+        uri = artifact_location(file, in_repository.get(file)) if file else None
+        key = _group_key(result, uri["uri"] if uri else None)
+        groups.setdefault(key, []).append(result)
+        places[key] = uri
     run = {
         "tool": {"driver": {
             "name": payload["tool"]["name"], "version": payload["tool"]["version"],
-            "semanticVersion": payload["tool"]["version"], "rules": [_rule_descriptor(r) for r in rules],
+            "semanticVersion": payload["tool"]["version"], "informationUri": HOMEPAGE,
+            "rules": [_rule_descriptor(r) for r in rules],
             "properties": {"rulePackVersion": payload["rule_pack"]["version"]},
         }},
-        "artifacts": [{"location": artifact_location(t["path"]), "hashes": {"sha-256": t["sha256"]}}
-                      for t in payload.get("templates", []) if t.get("sha256")],
+        "artifacts": [{"location": artifact_location(t["path"], t.get("repository_path")),
+                       "hashes": {"sha-256": t["sha256"]}} for t in payload.get("templates", []) if t.get("sha256")],
         "invocations": [{
             "executionSuccessful": not payload.get("input_errors"),
             "toolExecutionNotifications": [{"level": "error", "message": {"text": e}}
                                            for e in payload.get("input_errors", [])],
         }],
-        "results": [_result(r, index[r["rule_id"]], payload) for r in reported],
+        "results": [_result(members, places[key], index[members[0]["rule_id"]], payload)
+                    for key, members in groups.items()],
         "properties": {"generatedAt": payload["generated_at"],
                        "environments": view.environment_names(payload),
                        "gitCommits": sorted({t["git_commit"] for t in payload.get("templates", [])

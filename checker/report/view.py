@@ -4,6 +4,7 @@ Every format reads the payload through these functions, so a saved JSON report r
 """
 from __future__ import annotations
 
+import posixpath
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -53,6 +54,18 @@ def location(result: dict) -> str:
     if not file:
         return ""
     return f"{file}:{line}" if line else str(file)
+
+
+def report_title(payload: dict) -> str:
+    """The template scanned, or how many and the folder they share ("184 templates in corpus/")."""
+    paths = [str(t["path"]).replace("\\", "/") for t in payload.get("templates", [])]
+    if len(paths) <= 1:
+        return paths[0] if paths else "No template"
+    try:
+        folder = posixpath.commonpath(paths)
+    except ValueError:  # absolute and relative paths mixed
+        folder = ""
+    return f"{len(paths)} templates" + (f" in {folder.rstrip('/')}/" if folder not in ("", ".") else "")
 
 
 def resource_label(result: dict) -> str:
