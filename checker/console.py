@@ -85,13 +85,17 @@ class Console:
             for row, result in zip(rows, shown, strict=True):
                 row.append(baseline_state(result) or "")
         widths = [max(len(row[i]) for row in [heading, *rows]) for i in range(len(heading))]
-        self.line("  ".join(self.paint(cell.ljust(w), "bold") for cell, w in zip(heading, widths, strict=True))
-                  .rstrip())
+        widths[-1] = 0  # the last column is not padded
+
+        def line(cells: list[str], styles: list[tuple[str, ...]]) -> str:
+            return "  ".join(self.paint(cell.ljust(width), *style)
+                             for cell, width, style in zip(cells, widths, styles, strict=True))
+
+        self.line(line(heading, [("bold",)] * len(heading)))
         for row, result in zip(rows, shown, strict=True):
             styles = [(), _STATUS_STYLES.get(result.status, ()), _SEVERITY_STYLES.get(result.severity, ()),
-                      ("bold",), (), (), ("bold",) if row[-1] == "new" else ()]
-            cells = [self.paint(cell.ljust(w), *style) for cell, w, style in zip(row, widths, styles, strict=False)]
-            self.line("  ".join(cells).rstrip())
+                      ("bold",), (), (), ("bold",) if row[-1] == "new" else ("dim",)][:len(row)]
+            self.line(line(row, styles))
             for text in wrap(result.message, self.width, "    "):
                 self.line(text)
 

@@ -1,4 +1,8 @@
-"""AWS Regions, as listed in botocore's bundled endpoint data (read as data: botocore is not imported)."""
+"""AWS Regions, as listed in botocore's bundled endpoint data (read as data: botocore is not imported).
+
+The Region lists are kept in the per-user cache under the endpoints file's content hash, so a scan does
+not parse that 1 MB file each time; a botocore upgrade changes the file and so the entry.
+"""
 from __future__ import annotations
 
 import importlib.util
@@ -6,6 +10,7 @@ import json
 from functools import lru_cache
 from pathlib import Path
 
+from checker.cache import cached_json
 from checker.errors import did_you_mean
 
 COMMERCIAL_PARTITION = "aws"
@@ -17,9 +22,12 @@ def partitions() -> dict[str, tuple[str, ...]]:
     spec = importlib.util.find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("botocore is not installed: it holds the list of AWS Regions")
-    data = json.loads((Path(next(iter(spec.submodule_search_locations))) / "data" / "endpoints.json")
-                      .read_text(encoding="utf-8"))
-    return {p["partition"]: tuple(p.get("regions", {})) for p in data["partitions"]}
+    text = (Path(next(iter(spec.submodule_search_locations))) / "data" / "endpoints.json").read_bytes()
+
+    def read() -> dict[str, list[str]]:
+        return {p["partition"]: list(p.get("regions", {})) for p in json.loads(text)["partitions"]}
+
+    return {name: tuple(regions) for name, regions in cached_json("regions", [text], read).items()}
 
 
 def commercial_regions() -> tuple[str, ...]:

@@ -17,8 +17,8 @@ mkdir -p "$work"
 sarif="${CHECKER_SARIF:-checker.sarif}"
 
 read -r -a paths <<< "${CHECKER_PATHS:-templates}"
-args=(scan "${paths[@]}" --fail-on "${CHECKER_FAIL_ON:-low}" --quiet
-      --sarif "$sarif" --markdown "$work/summary.md" --json "$work/results.json")
+args=(scan "${paths[@]}" --quiet --sarif "$sarif" --markdown "$work/summary.md" --json "$work/results.json")
+if [ -n "${CHECKER_FAIL_ON:-}" ]; then args+=(--fail-on "$CHECKER_FAIL_ON"); fi  # else checker.yaml's, else low
 read -r -a environments <<< "${CHECKER_ENVIRONMENTS:-}"
 for name in ${environments[@]+"${environments[@]}"}; do args+=(--env "$name"); done
 if [ -n "${CHECKER_CONFIG:-}" ]; then args+=(--config "$CHECKER_CONFIG"); fi

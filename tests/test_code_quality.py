@@ -20,3 +20,15 @@ def test_mypy_finds_nothing():
     pytest.importorskip("mypy", reason="mypy is a test dependency; install .[test]")
     completed = subprocess.run([sys.executable, "-m", "mypy", "checker"], capture_output=True, text=True, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_tests_that_install_packages_or_drive_a_browser_are_marked_slow():
+    from tests import test_ci_recipes, test_reports_browser
+
+    def marks(test) -> set[str]:
+        return {mark.name for mark in getattr(test, "pytestmark", [])}
+
+    installing = [name for name in dir(test_ci_recipes) if name.startswith(("test_pre_commit", "test_the_action_script",
+                                                                             "test_the_buildspec_gates"))]
+    assert len(installing) == 4 and all("slow" in marks(getattr(test_ci_recipes, name)) for name in installing)
+    assert "slow" in {mark.name for mark in test_reports_browser.pytestmark}

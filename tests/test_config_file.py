@@ -3,6 +3,9 @@ overrides, templates mapped to environments, paths excluded; and the run without
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,7 @@ from checker.config import Environment, find_config, load_config
 from checker.errors import InputError
 from checker.plan import plan_environments
 from checker.scan import find_templates
+from tests.conftest import ROOT
 
 RULES = """\
 rules:
@@ -288,3 +292,15 @@ def test_exclude_globs_keep_files_out_of_walks_and_out_of_named_lists(tmp_path, 
     assert found.candidates == [tmp_path / "app" / "stack.yaml"]
     assert [str(e) for e in found.excluded] == [
         f"fixtures/bad.yaml: excluded by {tmp_path / 'checker.yaml'}: fixtures/"]
+
+
+def test_the_config_documented_for_ci_is_valid_and_sets_each_option(tmp_path):
+    documented = re.search(r"## Options in checker.yaml.*?```yaml\n(.*?)```", (ROOT / "docs" / "ci.md").read_text(),
+                           re.DOTALL)
+    assert documented
+    shutil.copytree(ROOT / "params", tmp_path / "params")
+    config = load_config(write(tmp_path / "checker.yaml", documented.group(1)))
+    assert set(config.environments) == {"prod", "staging"}
+    assert [g.text for g in config.exclude] == ["tests/fixtures/"]
+    assert config.options["fail-on"] == "high" and config.options["skip-rule"] == ["PAY-SNAP-*"]
+    assert config.options["baseline"] == os.path.relpath(tmp_path / "checker-baseline.json")

@@ -110,11 +110,11 @@ def test_progress_draws_one_line_on_a_terminal_and_erases_it():
     assert quiet.getvalue() == piped.getvalue() == ""
 
 
-def _stderr_on_a_terminal(*args: str) -> tuple[int, str]:
+def _stderr_on_a_terminal(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
     """Run the checker with stderr attached to a pseudo-terminal (stdout a pipe); return what the terminal got."""
     controller, terminal = pty.openpty()
     process = subprocess.Popen([sys.executable, "-m", "checker", *args], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=terminal, stdin=subprocess.DEVNULL)
+                               stderr=terminal, stdin=subprocess.DEVNULL, env=env)
     os.close(terminal)
     received = b""
     while True:

@@ -27,9 +27,9 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--dis
          "--disable-component-update", "--disable-sync", "--disable-quic", "--hide-scrollbars",
          "--host-resolver-rules=MAP * ~NOTFOUND"]  # nothing may be fetched: any lookup fails
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not CHROMIUM.exists(), reason=(
     "Debian's chromium is not installed at /usr/bin/chromium; .ci/run installs it "
-    "(apt-get install -y --no-install-recommends chromium)"))
+    "(apt-get install -y --no-install-recommends chromium)"))]
 
 
 @pytest.fixture(scope="module")
