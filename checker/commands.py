@@ -7,7 +7,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from checker.gate import (
     explain,
     read_change_set,
     scan_change_set,
+    unknown_type_refusal,
 )
 from checker.plan import EnvironmentPlan, plan_environments
 from checker.progress import Progress
@@ -172,10 +172,7 @@ def conclude(run: Run, report: ScanReport, selection: RuleSelection, environment
     args = run.args
     unknown = [f"{u.resource_type} ({u.resource})" for u in report.unknown_types]
     decision = decide(report.results, args.fail_on, args.allow_errors, baseline, refused or [], unknown)
-    run.console.findings(report.results, args.verbose, baseline_state(decision), table=run.stdout_format is None)
-    run.console.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
-                       [str(e) for e in report.errors], report.waivers)
-    run.console.summary(report.results)
+    run.console.results(report, args.verbose, baseline_state(decision), table=run.stdout_format is None)
     if drift is not None:
         run.console.drift(drift, [env.name for env in environments])
     payload = None
@@ -222,8 +219,7 @@ def _gate(args: argparse.Namespace) -> int:
         client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))
         change_set = read_change_set(client, args.stack_name, args.change_set_name, args.template_name)
         env = change_set_environment(change_set, args.env[0] if args.env else None)
-        report = scan_change_set(change_set, env, selection.rules, run.waivers())
-        report.errors += report.waivers.errors() if report.waivers else []
+        report = scan_change_set(change_set, env, selection.rules, run.waivers(), known_rules=selection.pack_ids)
         environments = [env]
         subject = f"stack {change_set.stack_name} change set {change_set.name} for {env.name} ({env.region})"
     refused = environment_refusals(env, declared, config_name, env.parameters)
@@ -236,10 +232,7 @@ def _baseline(args: argparse.Namespace) -> int:
     run = start(args)
     selection = run.rule_selection()
     report = _scan_paths(run, selection, _plan(run), args.paths)
-    run.console.findings(report.results)
-    run.console.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
-                       [str(e) for e in report.errors], report.waivers)
-    run.console.summary(report.results)
+    run.console.results(report)
     if report.errors:
         return EXIT_INPUT
     document = baseline_document(report.results)
@@ -260,8 +253,9 @@ def _report(args: argparse.Namespace) -> int:
         fail_on = args.fail_on
     if "allow-errors" in run.origins or allow_errors is None:
         allow_errors = args.allow_errors
-    refused = list((payload.get("gate") or {}).get("refusals") or [])
     unknown = [f"{u.get('resource_type')} ({u.get('resource')})" for u in payload.get("unknown_resource_types", [])]
+    decided_again = {unknown_type_refusal(kind) for kind in unknown}  # with the --allow-errors of this run
+    refused = [r for r in (payload.get("gate") or {}).get("refusals") or [] if r not in decided_again]
     decision = decide(results, fail_on, allow_errors, run.baseline() or saved_baseline, refused, unknown)
     apply_decision(payload, decision)
     run.console.findings(results, args.verbose, baseline_state(decision), table=run.stdout_format is None)

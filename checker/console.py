@@ -47,9 +47,10 @@ class Console:
     def error(self, text: str) -> None:
         print(f"checker: error: {text}", file=self.err)
 
-    def results(self, report: ScanReport, verbose: bool = False) -> None:
+    def results(self, report: ScanReport, verbose: bool = False, baseline_state: BaselineState | None = None,
+                table: bool = True) -> None:
         """Findings, then what was skipped or noted about the inputs, then the summary."""
-        self.findings(report.results, verbose)
+        self.findings(report.results, verbose, baseline_state, table)
         self.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
                     [str(e) for e in report.errors], report.waivers)
         self.summary(report.results)

@@ -10,7 +10,7 @@ environments file says it does not live).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol
@@ -126,16 +126,19 @@ def template_from_body(body: str | dict, source: str) -> Template:
 
 
 def scan_change_set(change_set: ChangeSet, env: Environment, rules: list[Rule],
-                    waivers: Sequence[Waiver] = (), today: date | None = None) -> ScanReport:
-    """Evaluate the template rules on the change set's template, rendered for `env`."""
+                    waivers: Sequence[Waiver] = (), today: date | None = None,
+                    known_rules: Collection[str] | None = None) -> ScanReport:
+    """Evaluate the template rules on the change set's template, rendered for `env`. A waiver of a rule
+    outside `known_rules` (default: the ids of `rules`) is an input error."""
     template = change_set.template
     scanned = scan_template(template, rules, [env])
     results = scanned.results
     results, outcome = apply_waivers(results, [*waivers, *inline_waivers(template)], today or date.today(),
-                                     {rule.id for rule in rules})
+                                     known_rules if known_rules is not None else {rule.id for rule in rules})
     notes = [] if change_set.status in (None, "CREATE_COMPLETE") else [
         f"change set {change_set.name} has status {change_set.status}"]
-    return ScanReport(results=results, templates=[], notes=notes + scanned.notes, waivers=outcome,
+    return ScanReport(results=results, templates=[], errors=outcome.errors(), notes=notes + scanned.notes,
+                      waivers=outcome,
                       unknown_types=[u for reached, _ in scanned.templates for u in unknown_types(reached)])
 
 
@@ -215,8 +218,13 @@ def decide(results: list[Result], fail_on: str, allow_errors: bool, baseline: Ba
     new = [r for r in failing if baseline is None or not baseline.known(r)]
     reasons = list(refused)
     if not allow_errors:
-        reasons += [f"unknown resource type {kind}" for kind in unknown_types]
+        reasons += [unknown_type_refusal(kind) for kind in unknown_types]
     return Decision(new, known, reasons, baseline, fail_on, allow_errors)
+
+
+def unknown_type_refusal(kind: str) -> str:
+    """The reason an unknown resource type (`kind`: "TYPE (LogicalId)") gives for blocking."""
+    return f"unknown resource type {kind}"
 
 
 def explain(decision: Decision, subject: str) -> list[str]:

@@ -114,6 +114,8 @@ ELSEWHERE = {
     "param": "declare parameters per environment (environments.NAME.parameters) or per template (templates:)",
     "stack-name": "declare it per environment: environments.NAME.stack_name",
     "config": "it names this file",
+    **dict.fromkeys(("live", "outputs", "template", "change-set-name", "template-name"),
+                    "it describes one run: give it on the command line"),
 }
 
 

@@ -17,16 +17,17 @@ def is_terminal(stream: TextIO) -> bool:
 
 
 def width_of(stream: TextIO) -> int | None:
-    """Columns to wrap at: the terminal's, else $COLUMNS; None (do not wrap) for logs and pipes."""
+    """Columns to wrap at on a terminal ($COLUMNS, else the terminal's own); None (do not wrap) for logs
+    and pipes, whose lines are best kept whole."""
+    if not is_terminal(stream):
+        return None
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
-    if is_terminal(stream):
-        try:
-            return os.get_terminal_size(stream.fileno()).columns
-        except (OSError, ValueError):
-            return 80
-    return None
+    try:
+        return os.get_terminal_size(stream.fileno()).columns
+    except (OSError, ValueError):
+        return 80
 
 
 def colour_enabled(stream: TextIO) -> bool:

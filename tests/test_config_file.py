@@ -169,6 +169,8 @@ def test_with_a_config_the_environment_parameter_chooses_a_declared_environment(
     ("workers: 0\n", 1, "workers: expected a whole number of at least 1, not 0"),
     ("region: us-east-1\n", 1, "region is not set at the top of the config: declare it per environment: "
                                "environments.NAME.region"),
+    ("outputs: cfn-outputs.json\n", 1, "outputs is not set at the top of the config: it describes one run: give "
+                                       "it on the command line"),
     ("environments:\n  prod:\n    region: us-east-9\n", 3,
      "environment 'prod': 'us-east-9' is not an AWS Region (did you mean us-east-2 or us-east-1 or us-west-2?)"),
     ("environments:\n  prod: {region: us-east-1}\ntemplates:\n  'net/*.yaml': [prod, qa]\n", 4,

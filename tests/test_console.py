@@ -49,8 +49,8 @@ def test_without_a_terminal_a_message_stays_on_one_line():
     assert lines[2] == "    " + KMS_MESSAGE
 
 
-@pytest.mark.parametrize(("columns", "stream", "expected"), [("72", StringIO(), 72), ("", StringIO(), None),
-                                                              ("", Terminal(), 80)])
+@pytest.mark.parametrize(("columns", "stream", "expected"), [("72", Terminal(), 72), ("", Terminal(), 80),
+                                                              ("72", StringIO(), None)])
 def test_the_width_is_the_terminals_or_columns_and_none_for_a_pipe(monkeypatch, columns, stream, expected):
     monkeypatch.setenv("COLUMNS", columns)
     assert width_of(stream) == expected

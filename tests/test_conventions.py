@@ -201,3 +201,13 @@ def test_report_keeps_the_baseline_a_saved_run_accepted(project):
 def test_the_html_report_names_the_rules_that_did_not_run(project):
     scan("--skip-rule", "TEST-TEMPLATE-DESC-001", "--html", "r.html")
     assert "1 rules); not run: <code>TEST-TEMPLATE-DESC-001</code>" in (project / "r.html").read_text()
+
+
+def test_report_decides_again_on_unknown_resource_types_with_its_own_allow_errors(project):
+    write(project / "app.yaml", TEMPLATE.replace("Archive:\n    Type: AWS::S3::Bucket",
+                                                 "Archive:\n    Type: AWS::S3::Bukcet"))
+    saved = _saved(project, "saved.json", "--fail-on", "critical")
+    assert json.loads((project / "saved.json").read_text())["gate"]["refusals"] == [
+        "unknown resource type AWS::S3::Bukcet (Archive)"]
+    assert main(["report", saved]) == 1
+    assert main(["report", saved, "--allow-errors"]) == 0
