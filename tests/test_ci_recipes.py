@@ -7,8 +7,8 @@
 - `ci/buildspec-gate.yml`: its install and build commands, run in a copy of the checkout against
   CloudFormation on the local moto server.
 
-The recipe runs install packages into fresh environments: they are marked slow (`-m "not slow"` leaves
-them out while developing; the full run and CI include them).
+The recipe runs install packages into fresh environments (the buildspec's also starts the AWS emulator):
+they are marked slow (`-m "not slow"` leaves them out while developing; the full run and CI include them).
 """
 from __future__ import annotations
 

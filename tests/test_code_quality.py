@@ -32,3 +32,18 @@ def test_tests_that_install_packages_or_drive_a_browser_are_marked_slow():
                                                                              "test_the_buildspec_gates"))]
     assert len(installing) == 4 and all("slow" in marks(getattr(test_ci_recipes, name)) for name in installing)
     assert "slow" in {mark.name for mark in test_reports_browser.pytestmark}
+
+
+def test_tests_that_start_the_aws_emulator_are_marked_slow():
+    from tests.conftest import pytest_collection_modifyitems
+
+    class Item:
+        def __init__(self, *fixtures: str) -> None:
+            self.fixturenames, self.marks = list(fixtures), []
+
+        def add_marker(self, mark) -> None:
+            self.marks.append(mark.name)
+
+    live, gate, unit = Item("endpoint", "tmp_path"), Item("aws", "moto_endpoint"), Item("tmp_path")
+    pytest_collection_modifyitems([live, gate, unit])  # type: ignore[list-item]
+    assert (live.marks, gate.marks, unit.marks) == (["slow"], ["slow"], [])

@@ -12,8 +12,6 @@ from checker.rules import bundled_rule_dirs, load_rules
 from tests.live import payment_env
 from tests.live.faults import Fault
 
-pytestmark = pytest.mark.slow  # each fault is waited out through botocore's retries
-
 RULES = {rule.id: rule for rule in load_rules(bundled_rule_dirs())}
 
 
