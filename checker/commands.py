@@ -28,7 +28,6 @@ from checker.gate import (
 )
 from checker.plan import EnvironmentPlan, plan_environments
 from checker.progress import Progress
-from checker.rule_commands import list_rules, test_rules
 from checker.rule_selection import RuleSelection
 from checker.run import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, Run, start
 from checker.scan import ScanReport, find_templates, not_deployed, scan
@@ -273,5 +272,17 @@ def _fix(args: argparse.Namespace) -> int:
     return run_fix(args, start(args).pack())
 
 
+def _rules(args: argparse.Namespace) -> int:
+    from checker.rule_commands import list_rules
+
+    return list_rules(args)
+
+
+def _test_rules(args: argparse.Namespace) -> int:
+    from checker.rule_commands import test_rules
+
+    return test_rules(args)
+
+
 COMMANDS = {"scan": _scan, "live": _live, "iam-policy": _iam_policy, "gate": _gate, "baseline": _baseline,
-            "report": _report, "rules": list_rules, "test-rules": test_rules, "fix": _fix}
+            "report": _report, "rules": _rules, "test-rules": _test_rules, "fix": _fix}

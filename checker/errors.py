@@ -1,7 +1,6 @@
 """The one exception type that crosses the library boundary for bad input."""
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
@@ -18,5 +17,7 @@ class InputError(Exception):
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """' (did you mean X?)' naming the closest candidates, or '' when none is close."""
+    import difflib  # only when a mistake is reported
+
     close = difflib.get_close_matches(word, list(candidates), n=3, cutoff=0.6)
     return f" (did you mean {' or '.join(close)}?)" if close else ""

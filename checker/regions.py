@@ -5,12 +5,10 @@ not parse that 1 MB file each time; a botocore upgrade changes the file and so t
 """
 from __future__ import annotations
 
-import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
 
-from checker.cache import cached_json
 from checker.errors import did_you_mean
 
 COMMERCIAL_PARTITION = "aws"
@@ -19,6 +17,10 @@ COMMERCIAL_PARTITION = "aws"
 @lru_cache(maxsize=1)
 def partitions() -> dict[str, tuple[str, ...]]:
     """Partition name -> its Regions, from botocore's endpoints.json."""
+    import importlib.util  # imported on use, as the cache: a scan without a Region needs neither
+
+    from checker.cache import cached_json
+
     spec = importlib.util.find_spec("botocore")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("botocore is not installed: it holds the list of AWS Regions")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import textwrap
 from pathlib import Path
 from typing import TextIO
 
@@ -52,6 +51,8 @@ def wrap(text: str, width: int | None, indent: str) -> list[str]:
     """`text` indented, on lines no wider than `width` (one line when there is no width)."""
     if width is None or width <= len(indent) + 20:
         return [indent + " ".join(text.split())]
+    import textwrap  # only on a terminal
+
     return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent, break_long_words=False,
                          break_on_hyphens=False) or [indent]
 
