@@ -42,4 +42,4 @@ def region_problem(region: str) -> str | None:
     known = [name for regions in partitions().values() for name in regions]
     if region in known:
         return None
-    return f"{region!r} is not an AWS Region{did_you_mean(region, known)}"
+    return f"unknown AWS Region {region!r}{did_you_mean(region, known)}"

@@ -172,7 +172,7 @@ def test_with_a_config_the_environment_parameter_chooses_a_declared_environment(
     ("outputs: cfn-outputs.json\n", 1, "outputs is not set at the top of the config: it describes one run: give "
                                        "it on the command line"),
     ("environments:\n  prod:\n    region: us-east-9\n", 3,
-     "environment 'prod': 'us-east-9' is not an AWS Region (did you mean us-east-2 or us-east-1 or us-west-2?)"),
+     "environment 'prod': unknown AWS Region 'us-east-9' (did you mean us-east-2 or us-east-1 or us-west-2?)"),
     ("environments:\n  prod: {region: us-east-1}\ntemplates:\n  'net/*.yaml': [prod, qa]\n", 4,
      "templates: 'net/*.yaml': unknown environment 'qa' (declared: prod)"),
     ("environments:\n  prod: {}\ntemplates:\n  net/:\n    prod: {parameter: {Cidr: x}}\n", 5,
@@ -187,7 +187,7 @@ def test_a_config_mistake_is_an_error_at_its_line(tmp_path, text, line, message)
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--region", "us-east-9"], "--region: 'us-east-9' is not an AWS Region (did you mean us-east-2 or us-east-1 "
+    (["--region", "us-east-9"], "--region: unknown AWS Region 'us-east-9' (did you mean us-east-2 or us-east-1 "
                                 "or us-west-2?)"),
     (["--account-id", "123"], "--account-id: an AWS account id is 12 digits, not '123'"),
 ])
