@@ -49,11 +49,18 @@ class Console:
 
     def results(self, report: ScanReport, verbose: bool = False, baseline_state: BaselineState | None = None,
                 table: bool = True) -> None:
-        """Findings, then what was skipped or noted about the inputs, then the summary."""
+        """Findings, then what was skipped or noted about the inputs, the summary, and the next step."""
         self.findings(report.results, verbose, baseline_state, table)
         self.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
                     [str(e) for e in report.errors], report.waivers)
         self.summary(report.results)
+        self.fix_hint(report.results)
+
+    def fix_hint(self, results: list[Result]) -> None:
+        """The next step for templates with failures: `checker fix` proposes a verified patch."""
+        for path in sorted({r.file for r in results if r.status == FAIL and r.source == "template" and r.file}):
+            self.line(f"next: checker fix {shown_path(path)} shows a patch for its failures, verified in every "
+                      "environment (--write applies it)")
 
     def findings(self, results: list[Result], verbose: bool = False, baseline_state: BaselineState | None = None,
                  table: bool = True) -> None:
