@@ -6,13 +6,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"
-# Fixtures that start the local AWS emulator: a test that uses one is an end-to-end run, marked slow.
-EMULATOR_FIXTURES = {"endpoint", "moto_endpoint"}
+# Fixtures that start the local AWS emulator, or install packages into a fresh virtual environment (the CI
+# recipes' `venv`, and the `checkout` pre-commit builds its hook from): a test that uses one is slow.
+SLOW_FIXTURES = {"endpoint", "moto_endpoint", "venv", "checkout"}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if EMULATOR_FIXTURES & set(getattr(item, "fixturenames", ())):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
 
 

@@ -8,7 +8,8 @@
   CloudFormation on the local moto server.
 
 The recipe runs install packages into fresh environments (the buildspec's also starts the AWS emulator):
-they are marked slow (`-m "not slow"` leaves them out while developing; the full run and CI include them).
+the fixtures they use mark them slow (tests/conftest.py), so `-m "not slow"` leaves them out while
+developing; the full run and CI include them.
 """
 from __future__ import annotations
 
@@ -96,7 +97,6 @@ def test_the_hook_definition_scans_yaml_json_and_template_files():
     assert not any(pattern.search(f) for f in ("README.md", "app.py"))
 
 
-@pytest.mark.slow
 def test_pre_commit_try_repo_blocks_a_commit_that_breaks_a_template_and_passes_a_clean_one(checkout, tmp_path):
     consumer = tmp_path / "payments-infra"
     (consumer / "templates").mkdir(parents=True)
@@ -153,7 +153,6 @@ def _workspace(tmp_path: Path, *templates: Path) -> Path:
     return workspace
 
 
-@pytest.mark.slow
 def test_the_action_script_installs_scans_and_writes_sarif_and_the_step_summary(checkout, venv, tmp_path):
     workspace = _workspace(tmp_path, PAYMENT, SEED)
     summary, outputs = tmp_path / "step-summary.md", tmp_path / "github-output"
@@ -176,7 +175,6 @@ def test_the_action_script_installs_scans_and_writes_sarif_and_the_step_summary(
     assert outputs.read_text().splitlines() == ["exit-code=1", "sarif=checker.sarif"]
 
 
-@pytest.mark.slow
 def test_the_action_script_soft_fail_and_a_clean_workspace_exit_0(checkout, venv, tmp_path):
     workspace = _workspace(tmp_path, PAYMENT)
     env = ci_env(venv, GITHUB_ACTION_PATH=str(checkout), GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
@@ -247,7 +245,6 @@ def test_the_documented_buildspec_is_the_one_in_ci():
     assert documented and documented.group(1) == (ROOT / "ci" / "buildspec-gate.yml").read_text()
 
 
-@pytest.mark.slow
 @pytest.mark.usefixtures("aws")
 @pytest.mark.parametrize(("template", "expected"), [(SEED, 1), (PAYMENT, 0)])
 def test_the_buildspec_gates_a_change_set_before_execution(checkout, venv, template, expected):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 
 from checker import __version__
 from checker.cli import main
+from tests.conftest import ROOT
 
 VERSIONING_RULE = """\
 rules:
@@ -243,3 +245,9 @@ def test_version_runs_as_a_module():
     completed = subprocess.run([sys.executable, "-m", "checker", "--version"], capture_output=True, text=True,
                                check=False)
     assert (completed.returncode, completed.stdout.strip()) == (0, f"checker {__version__}")
+
+
+def test_the_readme_shows_the_header_and_summary_the_quick_start_prints(in_repo, capsys):
+    shown = re.search(r"how many\ntemplates:\n\n```\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    assert shown and main(["scan", "templates/payment-stack.yaml", "-q"]) == 0
+    assert capsys.readouterr().out == shown.group(1)

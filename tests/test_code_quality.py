@@ -22,19 +22,13 @@ def test_mypy_finds_nothing():
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 
-def test_tests_that_install_packages_or_drive_a_browser_are_marked_slow():
-    from tests import test_ci_recipes, test_reports_browser
+def test_the_browser_tests_are_marked_slow():
+    from tests import test_reports_browser
 
-    def marks(test) -> set[str]:
-        return {mark.name for mark in getattr(test, "pytestmark", [])}
-
-    installing = [name for name in dir(test_ci_recipes) if name.startswith(("test_pre_commit", "test_the_action_script",
-                                                                             "test_the_buildspec_gates"))]
-    assert len(installing) == 4 and all("slow" in marks(getattr(test_ci_recipes, name)) for name in installing)
     assert "slow" in {mark.name for mark in test_reports_browser.pytestmark}
 
 
-def test_tests_that_start_the_aws_emulator_are_marked_slow():
+def test_tests_that_start_the_aws_emulator_or_install_packages_are_marked_slow():
     from tests.conftest import pytest_collection_modifyitems
 
     class Item:
@@ -45,5 +39,6 @@ def test_tests_that_start_the_aws_emulator_are_marked_slow():
             self.marks.append(mark.name)
 
     live, gate, unit = Item("endpoint", "tmp_path"), Item("aws", "moto_endpoint"), Item("tmp_path")
-    pytest_collection_modifyitems([live, gate, unit])  # type: ignore[list-item]
-    assert (live.marks, gate.marks, unit.marks) == (["slow"], ["slow"], [])
+    recipe, hook = Item("checkout", "venv", "tmp_path"), Item("checkout", "tmp_path")
+    pytest_collection_modifyitems([live, gate, unit, recipe, hook])  # type: ignore[list-item]
+    assert [item.marks for item in (live, gate, unit, recipe, hook)] == [["slow"], ["slow"], [], ["slow"], ["slow"]]
