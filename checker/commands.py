@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +206,10 @@ def _gate(args: argparse.Namespace) -> int:
         client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))
         change_set = read_change_set(client, args.stack_name, args.change_set_name, args.template_name)
         env = change_set_environment(change_set, args.env[0] if args.env else None)
-        report, environments = scan_change_set(change_set, env, rules, _waivers(args)), [env]
+        if declared and env.name in declared:  # the configuration's rule params for this environment
+            env = replace(env, rule_params=declared[env.name].rule_params)
+        report = scan_change_set(change_set, env, rules, _waivers(args), declared=tuple((declared or {}).values()))
+        environments = [env]
         subject = f"stack {change_set.stack_name} change set {change_set.name} for {env.name} ({env.region})"
     refused = environment_refusals(env, declared, config_name, env.parameters)
     return conclude(args, report, rules, environments, baseline, refused, subject)
