@@ -30,9 +30,10 @@ def test_an_unlocated_key_decides_nothing_about_resources_encrypted_with_another
     # The bucket's key is the data key, located and of the stack: decided although another key was not found.
     assert results[("PAY-S3-ENC-001", "TransactionLogsBucket")]["status"] == "PASS"
     assert results[("PAY-RDS-ENC-001", "AuroraCluster")]["status"] == "PASS"
-    # The log group and the topic use the logs key: whether it is a key of the stack is not known.
+    # The log groups and the topic use the logs key: whether it is a key of the stack is not known.
     doubtful = {key for key, r in results.items() if r["status"] == "ERROR"}
-    assert doubtful == {("PAY-LOGS-001", "ApplicationLogs"), ("PAY-SNS-ENC-001", "AlertsTopic")}
+    assert doubtful == {("PAY-LOGS-001", "ApplicationLogs"), ("PAY-LOGS-001", "SnapshotCopyLogs"),
+                        ("PAY-LOGS-003", "SnapshotCopyFunction"), ("PAY-SNS-ENC-001", "AlertsTopic")}
     unlocated = ("LogsKey (AWS::KMS::Key) was not located: neither the stack, the outputs nor a name the template "
                  "determines locates this resource")
     assert results[("PAY-LOGS-001", "ApplicationLogs")]["message"] == f"cannot decide Properties.KmsKeyId: {unlocated}"
