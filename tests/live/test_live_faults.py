@@ -133,7 +133,7 @@ def test_resource_nothing_locates_is_not_found(endpoint, payment, tmp_path, caps
     assert code == 1
     assert [e["resource"] for e in payload["live"]["not_found"]] == ["SnapshotCopyPermission"]
     # The function whose policy holds it is still checked.
-    assert results["PAY-SNAP-001", None]["status"] == "PASS"
+    assert results["PAY-SNAP-003", None]["status"] == "PASS"
 
 
 def test_type_without_a_collector_is_not_collected_never_pass(endpoint, payment, tmp_path, capsys):

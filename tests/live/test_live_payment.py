@@ -52,7 +52,7 @@ def test_compliant_environment_passes_every_live_rule(endpoint, payment, tmp_pat
     live = payload["live"]
     assert live["not_found"] == [] and live["errors"] == []
     assert live["not_collected"] == []
-    assert ("PAY-SNAP-001", None) in passed and ("PAY-SNAP-002", None) in passed
+    assert ("PAY-SNAP-003", None) in passed and ("PAY-SNAP-004", None) in passed  # the live snapshot-copy rules
     # One call per operation and resource, none twice: 31 calls for the 12 resources read.
     assert live["api_calls"] == EXPECTED_CALLS
     assert live["api_calls_total"] == 31 and live["resources"] == 12
@@ -114,10 +114,9 @@ def test_removed_permission_fails_the_snapshot_copy_control_live(endpoint, aws, 
     code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
     assert code == 1
     assert _snapshot_results(payload) == {("PAY-SNAP-001", "template"): "PASS", ("PAY-SNAP-002", "template"): "PASS",
-                                          ("PAY-SNAP-001", "live"): "PASS", ("PAY-SNAP-002", "live"): "FAIL"}
-    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-002"} <= {"PASS", "NOT_APPLICABLE"}
+                                          ("PAY-SNAP-003", "live"): "PASS", ("PAY-SNAP-004", "live"): "FAIL"}
+    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-004"} <= {"PASS", "NOT_APPLICABLE"}
     assert payload["live"]["errors"] == [] and payload["live"]["not_found"] == []
-    assert {(d["rule_id"], d["kind"]) for d in payload["drift"] if d["kind"] == "rule"} == {("PAY-SNAP-002", "rule")}
     assert ("SnapshotCopyPermission", "Properties.Principal") in {(d["resource"], d["path"]) for d in payload["drift"]}
 
 
@@ -126,8 +125,8 @@ def test_disabled_schedule_fails_the_snapshot_copy_control_live(endpoint, aws, p
     code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
     assert code == 1
     assert _snapshot_results(payload) == {("PAY-SNAP-001", "template"): "PASS", ("PAY-SNAP-002", "template"): "PASS",
-                                          ("PAY-SNAP-001", "live"): "FAIL", ("PAY-SNAP-002", "live"): "PASS"}
-    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-001"} <= {"PASS", "NOT_APPLICABLE"}
+                                          ("PAY-SNAP-003", "live"): "FAIL", ("PAY-SNAP-004", "live"): "PASS"}
+    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-003"} <= {"PASS", "NOT_APPLICABLE"}
     drift = {(d["resource"], d["path"]): (d["template"], d["live"])
              for d in payload["drift"] if d["kind"] == "property"}
     assert drift == {("WeeklySnapshotCopy", "Properties.State"): ("ENABLED", "DISABLED")}
