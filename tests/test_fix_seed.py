@@ -15,7 +15,7 @@ from checker.load import Template, parse, validate_shape
 from checker.patch import SourceText
 from checker.results import ERROR, FAIL
 from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import scan_template
+from checker.scan import peer_documents, scan_template
 from tests.conftest import ROOT
 
 RULES = load_rules(bundled_rule_dirs())
@@ -33,7 +33,8 @@ def _problems(text: str, values: dict) -> list[tuple[str, str, str | None, str]]
     template = Template("fixed.yaml", validate_shape(parse(text, "fixed.yaml"), "fixed.yaml"))
     environments = [with_values(e, values) for e in ENVIRONMENTS]
     return [(r.environment, r.rule_id, r.resource, r.message)
-            for r in scan_template(template, RULES, environments).results if r.status in (FAIL, ERROR)]
+            for r in scan_template(template, RULES, environments, peer_documents(environments)).results
+            if r.status in (FAIL, ERROR)]
 
 
 def test_the_fixed_template_passes_every_rule_in_every_environment(plan):
