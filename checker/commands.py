@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -218,7 +219,13 @@ def _gate(args: argparse.Namespace) -> int:
         client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))
         change_set = read_change_set(client, args.stack_name, args.change_set_name, args.template_name)
         env = change_set_environment(change_set, args.env[0] if args.env else None)
-        report = scan_change_set(change_set, env, selection.rules, run.waivers(), known_rules=selection.pack_ids)
+        if declared and env.name in declared:  # the configuration's rule params for this environment
+            env = replace(env, rule_params=declared[env.name].rule_params)
+        # The other environments as the config gives them to the template file the change set deploys
+        # (--template-name names it), for rules that compare environments.
+        peers = _plan(run, []).peers_for(args.template_name or "") or []
+        report = scan_change_set(change_set, env, selection.rules, run.waivers(), known_rules=selection.pack_ids,
+                                 declared=tuple(peers))
         environments = [env]
         subject = f"stack {change_set.stack_name} change set {change_set.name} for {env.name} ({env.region})"
     refused = environment_refusals(env, declared, config_name, env.parameters)

@@ -489,6 +489,8 @@ def _ref(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     physical = resource.get("PhysicalId")
     if physical is not None:  # live
         return physical
+    if not _of_this_document(context, resource):
+        return fixed_name(resource) or _elsewhere(resource, None)
     return Reference(resource["LogicalId"], None, fixed_name(resource))
 
 
@@ -500,15 +502,36 @@ def _arn(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
         return resource["Arn"]
     region = (context.document.get("Deployment") or {}).get("Region")
     fixed = fixed_arn(resource, partition_of(region) if isinstance(region, str) else None)
-    return Reference(resource["LogicalId"], "Arn", fixed)
+    if not _of_this_document(context, resource):
+        return fixed if fixed is not None else _elsewhere(resource, "Arn")
+    return Reference(resource["LogicalId"], "Arn", fixed if isinstance(fixed, str) else None)
+
+
+def _of_this_document(context: Context, resource: dict) -> bool:
+    return context.index.resources.get(resource["LogicalId"]) is resource
+
+
+def _elsewhere(resource: dict, attribute: str | None) -> Unknown:
+    """A value of a resource of another environment's document: never a reference to this document's
+    resource of the same logical id."""
+    name = resource["LogicalId"] + (f".{attribute}" if attribute else "")
+    return Unknown([Origin("attribute", f"the value of {name} in another environment")], "string")
+
+
+_NAMED = ("parameter", "import", "ssm-parameter")  # origins that name where a value comes from
 
 
 def _source_name(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     value = interpreter.read(args[0])
-    if isinstance(value, Unknown) and len(value.origins) == 1:
-        origin = next(iter(value.origins))
-        if origin.kind in ("parameter", "import", "ssm-parameter"):
-            return origin.name
+    if isinstance(value, Unknown) and any(o.kind in _NAMED for o in value.origins):
+        if len(value.origins) == 1:
+            return next(iter(value.origins)).name
+        return Unknown(value.origins, "string")  # e.g. an export whose name is only known at deployment
+    if isinstance(value, str):  # a parameter given a value in this environment is rendered as that value
+        deployment = context.document.get("Deployment")
+        given = deployment.get("Parameters") if isinstance(deployment, dict) else None
+        named = [name for name, known in (given or {}).items() if known == value]
+        return named[0] if len(named) == 1 else None
     return None
 
 

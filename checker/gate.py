@@ -22,7 +22,7 @@ from checker.load import Template, parse, validate_shape
 from checker.mask import MASK
 from checker.results import Result, blocking
 from checker.rules import Rule
-from checker.scan import ScanReport, scan_template, unknown_types
+from checker.scan import ScanReport, peer_documents, scan_template, unknown_types
 from checker.values import Origin, Unknown
 from checker.waivers import Waiver, apply_waivers, inline_waivers
 
@@ -127,11 +127,12 @@ def template_from_body(body: str | dict, source: str) -> Template:
 
 def scan_change_set(change_set: ChangeSet, env: Environment, rules: list[Rule],
                     waivers: Sequence[Waiver] = (), today: date | None = None,
-                    known_rules: Collection[str] | None = None) -> ScanReport:
-    """Evaluate the template rules on the change set's template, rendered for `env`. A waiver of a rule
-    outside `known_rules` (default: the ids of `rules`) is an input error."""
+                    known_rules: Collection[str] | None = None, declared: Sequence[Environment] = ()) -> ScanReport:
+    """Evaluate the template rules on the change set's template, rendered for `env`; rules that compare
+    environments see it rendered for the `declared` ones. A waiver of a rule outside `known_rules`
+    (default: the ids of `rules`) is an input error."""
     template = change_set.template
-    scanned = scan_template(template, rules, [env])
+    scanned = scan_template(template, rules, [env], peer_documents(declared))
     results = scanned.results
     results, outcome = apply_waivers(results, [*waivers, *inline_waivers(template)], today or date.today(),
                                      known_rules if known_rules is not None else {rule.id for rule in rules})

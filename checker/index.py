@@ -4,10 +4,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checker.logic import Truth, World
-from checker.names import fixed_arn, fixed_name
+from checker.logic import Truth, World, may_match
+from checker.names import fixed_arn, fixed_name, given_name
 from checker.partitions import partition_of
-from checker.values import Origin, Unknown
+from checker.values import Origin, Text, Unknown, deep_origins
 
 # The service part of an ARN, for resource types whose namespace says otherwise.
 _ARN_SERVICES = {"ElasticLoadBalancingV2": "elasticloadbalancing", "Logs": "logs", "Events": "events"}
@@ -23,8 +23,9 @@ class DocumentIndex:
         self._by_type: dict[str, list[str]] = {}
         self._by_name: dict[str, str] = {}
         self._unlocated: list[str] = []
+        self._unnamed: list[str] = []  # template resources whose name is only known at deployment
         region = deployment.get("Region") if isinstance(deployment, Mapping) else None
-        partition = partition_of(region) if isinstance(region, str) else None
+        partition = self._partition = partition_of(region) if isinstance(region, str) else None
         for logical_id, resource in self.resources.items():
             if not isinstance(resource, Mapping):
                 continue
@@ -32,6 +33,8 @@ class DocumentIndex:
             names = [resource.get("PhysicalId"), resource.get("Arn")]
             if not isinstance(names[0], (str, Unknown)):  # a template: the names its properties fix
                 names = [fixed_name(resource), fixed_arn(resource, partition)]
+                if isinstance(given_name(resource), (Unknown, Text)):
+                    self._unnamed.append(logical_id)
             for name in names:
                 if isinstance(name, str):
                     self._by_name.setdefault(name, logical_id)
@@ -49,13 +52,23 @@ class DocumentIndex:
         return self.resources[logical_id] if logical_id is not None else None
 
     def could_be(self, name: str) -> frozenset[Origin]:
-        """Why `name` might still name a resource that could not be located (empty: it cannot)."""
+        """Why `name` might still name a resource that could not be located, or whose name the template builds
+        from values known only at deployment (empty: it cannot)."""
         service = name.split(":")[2] if name.startswith("arn:") and name.count(":") >= 5 else None
         origins: set[Origin] = set()
         for logical_id in self._unlocated:
             resource = self.resources[logical_id]
             if service is None or _service_of(str(resource.get("Type"))) == service:
                 origins |= resource["PhysicalId"].origins
+        for logical_id in self._unnamed:
+            resource = self.resources[logical_id]
+            given = given_name(resource)
+            if service is not None:  # an ARN: of a resource of its service, and when the ARN is built, a match
+                if _service_of(str(resource.get("Type"))) != service:
+                    continue
+                given = fixed_arn(resource, self._partition) or given
+            if not isinstance(given, Text) or may_match(given, name):
+                origins |= deep_origins(given)
         return frozenset(origins)
 
     def presence(self, logical_id: str, world: World) -> Truth:

@@ -26,6 +26,7 @@ from checker.values import (
     Unknown,
     contains_special,
     deep_origins,
+    display,
     origins_of,
     text,
 )
@@ -466,8 +467,9 @@ def _each_member_in(args: list) -> bool:
 
 def _import(argument: Any, scope: Scope) -> Any:
     name = resolve(argument, scope)
-    shown = name if isinstance(name, str) else json.dumps(name, default=str)
-    return Unknown([Origin("import", shown)], "string", form={"Fn::ImportValue": argument})
+    shown = name if isinstance(name, str) else json.dumps(display(name), default=str)
+    # An export whose name is itself only known at deployment keeps that name's origins too.
+    return Unknown([Origin("import", shown), *deep_origins(name)], "string", form={"Fn::ImportValue": argument})
 
 
 def _kept(name: str, why: str) -> Callable[[Any, Scope], Any]:

@@ -315,22 +315,36 @@ def _text_equal(left: Any, right: Any) -> Truth:
     if isinstance(right, str):
         left, right = right, left
     if isinstance(left, str):  # literal text against a Text
-        return False if not _may_match(right, left) else unknown_truth(origins)
+        return False if not may_match(right, left) else unknown_truth(origins)
     prefix_left, prefix_right = _literal_end(left, 0), _literal_end(right, 0)
     suffix_left, suffix_right = _literal_end(left, -1), _literal_end(right, -1)
     if not (prefix_left.startswith(prefix_right) or prefix_right.startswith(prefix_left)):
         return False
     if not (suffix_left.endswith(suffix_right) or suffix_right.endswith(suffix_left)):
         return False
+    if _differ_in_one_reference(left, right):
+        return False
     return unknown_truth(origins)
 
 
-def _literal_end(value: Text, index: int) -> str:
-    part = value.parts[index]
+def _differ_in_one_reference(left: Any, right: Any) -> bool:
+    """Whether two Texts are the same but for one piece, a reference to a different resource in each, as
+    `/aws/lambda/${A}` and `/aws/lambda/${B}`: distinct resources have distinct values (see `equal`)."""
+    if not (isinstance(left, Text) and isinstance(right, Text)) or len(left.parts) != len(right.parts):
+        return False
+    differing = [(a, b) for a, b in zip(left.parts, right.parts, strict=True) if a is not b and a != b]
+    if len(differing) != 1:
+        return False
+    one, other = differing[0]
+    return isinstance(one, Reference) and isinstance(other, Reference) and one.logical_id != other.logical_id
+
+
+def _literal_end(value: Text | Reference, index: int) -> str:
+    part = value.parts[index] if isinstance(value, Text) else value  # a Ref is a name known only after deployment
     return part if isinstance(part, str) else ""
 
 
-def _may_match(value: Text, literal: str) -> bool:
+def may_match(value: Text, literal: str) -> bool:
     """Whether some values of the unknown pieces make `value` equal `literal`."""
     pattern = "".join(re.escape(p) if isinstance(p, str) else (".+" if isinstance(p, Reference) else ".*")
                       for p in value.parts)

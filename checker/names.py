@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from checker.values import Text, text
+
 NAME_PROPERTIES = {
     "AWS::S3::Bucket": "BucketName",
     "AWS::Lambda::Function": "FunctionName",
@@ -22,17 +24,24 @@ NAME_PROPERTIES = {
 }
 
 
-def fixed_name(resource: Mapping[str, Any]) -> str | None:
-    """The name the (rendered) resource's properties give it, which `Ref` returns; None if not fixed."""
+def given_name(resource: Mapping[str, Any]) -> Any:
+    """The (rendered) value of the property that names the resource, known or not; None if there is none."""
     prop = NAME_PROPERTIES.get(str(resource.get("Type")))
     properties = resource.get("Properties")
-    value = properties.get(prop) if prop and isinstance(properties, Mapping) else None
+    return properties.get(prop) if prop and isinstance(properties, Mapping) else None
+
+
+def fixed_name(resource: Mapping[str, Any]) -> str | None:
+    """The name the (rendered) resource's properties give it, which `Ref` returns; None if not fixed."""
+    value = given_name(resource)
     return value if isinstance(value, str) and value else None
 
 
-def fixed_arn(resource: Mapping[str, Any], partition: str | None) -> str | None:
-    """The ARN of a resource whose name is fixed, where the ARN needs nothing else (an S3 bucket)."""
-    name = fixed_name(resource)
-    if name and partition and resource.get("Type") == "AWS::S3::Bucket":
-        return f"arn:{partition}:s3:::{name}"
+def fixed_arn(resource: Mapping[str, Any], partition: str | None) -> Any:
+    """The ARN of a resource whose name the template gives, where the ARN needs nothing else (an S3 bucket):
+    a string when the name is known, a Text when it is built with Fn::Sub or Fn::Join."""
+    properties = resource.get("Properties")
+    name = properties.get("BucketName") if isinstance(properties, Mapping) else None
+    if isinstance(name, (str, Text)) and name and partition and resource.get("Type") == "AWS::S3::Bucket":
+        return text(["arn:", partition, ":s3:::", name])
     return None

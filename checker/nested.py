@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.config import Environment
-from checker.values import Origin, Unknown, contains_special, display
+from checker.values import Maybe, Origin, Unknown, contains_special, display
 
 STACK = "AWS::CloudFormation::Stack"
 _REMOTE = ("https://", "http://", "s3://")
@@ -54,4 +54,19 @@ def child_environment(env: Environment, document: Mapping[str, Any], child: Chil
             parameters[name] = str(value).lower() if isinstance(value, bool) else value
         else:
             parameters[name] = value
-    return Environment(env.name, env.region, env.account_id, None, parameters)
+    return Environment(env.name, env.region, env.account_id, None, parameters, env.rule_params)
+
+
+def regions_admitted(own: list[Any], parent: list[Any]) -> list[Any]:
+    """The Regions a nested stack can be created in: those its own template Rules admit and its parent's do
+    (CloudFormation evaluates the parent's Rules before it creates the parent's resources, the child included).
+    A Region either side only may admit stays a `Maybe`."""
+    admitted: list[Any] = []
+    parents = {(p.value if isinstance(p, Maybe) else p): p for p in parent}
+    for region in own:
+        name = region.value if isinstance(region, Maybe) else region
+        if name not in parents:
+            continue
+        doubts = [r.origins for r in (region, parents[name]) if isinstance(r, Maybe)]
+        admitted.append(Maybe(name, frozenset().union(*doubts)) if doubts else name)
+    return admitted

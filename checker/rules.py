@@ -24,7 +24,7 @@ PARAMETER_TYPE = "Parameter"  # the resource_type of a parameter's result
 _REQUIRED = ("id", "title", "control", "severity", "target", "sources", "assert", "remediation", "references", "tests")
 _OPTIONAL = ("when", "environments", "params", "rationale", "compliance", "fix")
 _CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject", "parameters", "expect",
-              "decided_by", "peers"}
+              "decided_by", "peers", "rule_params"}
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 _TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
 
@@ -57,6 +57,7 @@ class RuleCase:
     parameters: dict = field(default_factory=dict)
     decided_by: tuple[int, ...] | None = None  # FAIL or ERROR: the assertions (numbered from 1, 0: when) deciding it
     peers: dict = field(default_factory=dict)  # other environments the case renders: name -> parameter values
+    rule_params: dict = field(default_factory=dict)  # the configuration's overrides of the rule's params
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,11 @@ def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) 
     except (ExpressionError, ValueError) as exc:
         raise fail(str(exc)) from None
     cases = tuple(_case(item, fail) for item in _as_list(entry["tests"], fail))
+    declared = {name for values in params.values() for name in values}
+    for case in cases:
+        if set(case.rule_params) - declared:
+            raise fail(f"test case {case.name!r}: rule_params sets "
+                       f"{', '.join(sorted(set(case.rule_params) - declared))}, which the rule does not declare")
     references = entry["references"]
     if not isinstance(references, list) or not all(isinstance(r, str) and r.startswith("https://") for r in references):
         raise fail("references must be a list of https URLs")
@@ -349,8 +355,11 @@ def _case(item: Any, fail: Any) -> RuleCase:
     peers = item.get("peers") or {}
     if not isinstance(peers, dict) or not all(isinstance(v, dict) for v in peers.values()):
         raise fail(f"test case {name!r}: peers maps environment names to their parameter values")
+    rule_params = item.get("rule_params") or {}
+    if not isinstance(rule_params, dict):
+        raise fail(f"test case {name!r}: rule_params maps param names to values, as an environment's rule_params")
     return RuleCase(
-        peers={str(k): dict(v) for k, v in peers.items()},
+        peers={str(k): dict(v) for k, v in peers.items()}, rule_params={str(k): v for k, v in rule_params.items()},
         name=name, expect=item["expect"], environment=str(item.get("environment", "prod")),
         region=item.get("region"), resource=item.get("resource"), template=item.get("template"),
         subject=item.get("subject"), parameters=dict(item.get("parameters") or {}),

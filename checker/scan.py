@@ -11,7 +11,7 @@ from checker.config import Environment
 from checker.errors import InputError
 from checker.evaluate import evaluate
 from checker.load import NotATemplate, Template, load_template
-from checker.nested import Child, child_environment, children
+from checker.nested import Child, child_environment, children, regions_admitted
 from checker.plan import EnvironmentPlan, check_declared, missing_value_notes
 from checker.render import render
 from checker.results import NOT_APPLICABLE, Result
@@ -86,13 +86,18 @@ def scan_template(template: Template, rules: list[Rule], environments: list[Envi
 
 
 def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environments: list[Environment],
-               peers: Callable[[Template], Peers] | None, prefix: str, chain: frozenset[Path]) -> None:
+               peers: Callable[[Template], Peers] | None, prefix: str, chain: frozenset[Path],
+               parent_regions: list[Any] | None = None) -> None:
     template = expand(template, next((e.region for e in environments if e.region), None))
     scanned.templates.append((template, prefix))
     others = peers(template) if peers else None
     loaded: dict[Path, Template] = {}
     for env in environments:
         document = render(template, env)
+        deployment = document["Deployment"]
+        if parent_regions is not None:
+            deployment["RegionsAllowedByTemplateRules"] = regions_admitted(
+                deployment["RegionsAllowedByTemplateRules"], parent_regions)
         results = evaluate(rules, document, env.name, "template", template.path, template.line_of, others)
         scanned.results += [replace(r, resource=f"{prefix}{r.resource}" if r.resource else prefix.rstrip("/") or None)
                             for r in results] if prefix else results
@@ -109,7 +114,8 @@ def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environm
             if child.path not in loaded:
                 loaded[child.path] = _child_template(template, child)
             _scan_into(scanned, loaded[child.path], rules, [child_environment(env, document, child)], None,
-                       f"{prefix}{child.logical_id}/", chain | {Path(template.path).resolve()})
+                       f"{prefix}{child.logical_id}/", chain | {Path(template.path).resolve()},
+                       deployment["RegionsAllowedByTemplateRules"])
 
 
 def _child_template(parent: Template, child: Child) -> Template:

@@ -42,7 +42,7 @@ def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
     body = case.template if case.template is not None else {"Resources": {SUBJECT: case.resource}}
     source = f"{rule.file}#{case.name}"
     env = Environment(case.environment, case.region or CASE_REGIONS.get(case.environment, "us-east-1"),
-                      CASE_ACCOUNT, None, dict(case.parameters))
+                      CASE_ACCOUNT, None, dict(case.parameters), dict(case.rule_params))
     peers = {name: Environment(name, CASE_REGIONS.get(name, "us-east-1"), CASE_ACCOUNT, None, dict(values))
              for name, values in case.peers.items()}
     try:

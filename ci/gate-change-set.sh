@@ -3,8 +3,9 @@
 # Exits 0 when the deployment may proceed, 1 when it must not (the reasons are printed), 2 on bad input.
 #
 # Required: STACK_NAME, CHANGE_SET_NAME. Optional: CHECKER_ENV (default: the change set's Environment
-# parameter), CHECKER_FAIL_ON (default: checker.yaml's fail-on, else low), CHECKER_WAIVERS, CHECKER_BASELINE, CHECKER_TEMPLATE_NAME (the template's
-# file name, so that a baseline written from the file matches), CHECKER_SOFT_FAIL=true.
+# parameter), CHECKER_FAIL_ON (default: checker.yaml's fail-on, else low), CHECKER_WAIVERS, CHECKER_BASELINE,
+# CHECKER_TEMPLATE_NAME (the template's file name: a baseline written from the file matches, and checker.yaml's
+# values for that file render the other environments), CHECKER_SOFT_FAIL=true.
 # Writes checker-gate.json, checker-gate.xml (JUnit) and checker-gate.html in the working directory.
 set -euo pipefail
 : "${STACK_NAME:?set STACK_NAME}" "${CHANGE_SET_NAME:?set CHANGE_SET_NAME}"

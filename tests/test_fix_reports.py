@@ -71,7 +71,7 @@ def test_a_failure_without_a_fix_carries_no_sarif_fix(payload):
 
 def test_the_html_report_shows_each_failure_patch_or_why_there_is_none(payload):
     html = render_html(payload)
-    assert html.count('class="fix fix-FIXED"') == 10 and html.count('class="fix fix-WITHHELD"') == 1
+    assert html.count('class="fix fix-FIXED"') == 11 and html.count('class="fix fix-WITHHELD"') == 1
     assert '<span class="add">+      BacktrackWindowSeconds: 259200</span>' in html
     assert "No fix is offered: the fix needs the one AWS::Lambda::Function of the template; found 0" in html
     assert f"checker fix {SEED} --rule PAY-RDS-BACKTRACK-001 --write" in html

@@ -36,6 +36,19 @@ NOT_FIXED = {
     ("PAY-S3-LIFE-004", "versioned bucket without lifecycle fails"): (NO_FIX, "decision about its data"),
     ("PAY-S3-LIFE-004", "versioned bucket that only expires current versions fails"): (NO_FIX, "decision about"),
     ("PAY-REGION-002", "rule admitting two Regions fails"): (WITHHELD, "already has a rule named ProdRegion"),
+    ("PAY-REGION-002", "a pin to another Region beside an account pin fails"):
+        (WITHHELD, "already has a rule named ProdRegion"),
+    # The copy's resources refer to the stack's Aurora cluster and the permission to its EventBridge rule.
+    ("PAY-SNAP-001", "a stack the configuration says runs the copy for a cluster elsewhere needs the schedule"):
+        (WITHHELD, "has no customer managed KMS key"),
+    ("PAY-SNAP-002", "a Scheduler schedule whose role cannot invoke the function fails"): (WITHHELD, "found 0"),
+    ("PAY-SNAP-002", "a Scheduler schedule whose role the scheduler cannot assume fails"): (WITHHELD, "found 0"),
+    # PAY-S3-REPL-007 shares PAY-S3-REPL-001's fix, which replicates SSE-KMS buckets only.
+    ("PAY-S3-REPL-007", "a destination that is not the bucket the template declares there fails"):
+        (NO_FIX, "encrypts with SSE-KMS"),
+    ("PAY-S3-REPL-007", "a rule to dev without a replica key fails"): (NO_FIX, "encrypts with SSE-KMS"),
+    ("PAY-S3-REPL-007", "a destination bucket without versioning in its environment fails"):
+        (NO_FIX, "encrypts with SSE-KMS"),
 }
 NO_KEY = (WITHHELD, "has no customer managed KMS key")
 
@@ -54,13 +67,21 @@ def _body(case) -> dict:
 
 def _environment(case, values: dict | None = None) -> Environment:
     return Environment(case.environment, case.region or CASE_REGIONS.get(case.environment, "us-east-1"),
-                       CASE_ACCOUNT, None, {**(values or {}), **case.parameters})
+                       CASE_ACCOUNT, None, {**(values or {}), **case.parameters}, case.rule_params)
+
+
+def _environments(case, values: dict | None = None) -> list[Environment]:
+    """The case's environment and the other environments it renders (`peers`)."""
+    return [_environment(case, values)] + [
+        Environment(name, CASE_REGIONS.get(name, "us-east-1"), CASE_ACCOUNT, None, {**(values or {}), **given})
+        for name, given in case.peers.items()]
 
 
 def _status(rule, text: str, case, values: dict) -> str:
     """The rule's verdict on `text`, new parameters given the values the fix was verified with."""
     template = Template("case", validate_shape(parse(text, "case"), "case"))
-    results = evaluate([rule], render(template, _environment(case, values)), case.environment, "template")
+    documents = {env.name: render(template, env) for env in _environments(case, values)}
+    results = evaluate([rule], documents[case.environment], case.environment, "template", peers=documents.get)
     subject = None if rule.target == TEMPLATE_TARGET else case.subject or (SUBJECT if case.resource else None)
     chosen = [r for r in results if subject is None or r.resource == subject]
     return chosen[0].status if chosen else "ABSENT"
@@ -71,7 +92,7 @@ def _status(rule, text: str, case, values: dict) -> str:
 def test_a_failing_case_patched_by_its_rule_fix_passes(rule, case, form):
     body = _body(case)
     text = json.dumps(body, indent=2) + "\n" if form == "json" else yaml.safe_dump(plain(body), sort_keys=False)
-    plan = fix_template(SourceText(text, f"case.{form}"), [rule], [_environment(case)])
+    plan = fix_template(SourceText(text, f"case.{form}"), [rule], _environments(case))
     [outcome] = [o for o in plan.outcomes if o.rule_id == rule.id]
     expected, reason = _expected(rule, case)
     assert (outcome.status, reason in outcome.reason) == (expected, True), outcome.reason

@@ -16,7 +16,7 @@ from checker.patch import SourceText
 from checker.plan import plan_environments
 from checker.results import ERROR, FAIL
 from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import scan_template
+from checker.scan import peer_documents, scan_template
 from tests.conftest import ROOT
 
 RULES = load_rules(bundled_rule_dirs())
@@ -36,7 +36,8 @@ def _problems(text: str, values: dict) -> list[tuple[str, str, str | None, str]]
     template = Template("fixed.yaml", validate_shape(parse(text, "fixed.yaml"), "fixed.yaml"))
     environments = [with_values(e, values) for e in ENVIRONMENTS]
     return [(r.environment, r.rule_id, r.resource, r.message)
-            for r in scan_template(template, RULES, environments).results if r.status in (FAIL, ERROR)]
+            for r in scan_template(template, RULES, environments, peer_documents(environments)).results
+            if r.status in (FAIL, ERROR)]
 
 
 def test_the_fixed_template_passes_every_rule_in_every_environment(plan):

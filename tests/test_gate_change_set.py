@@ -14,6 +14,7 @@ import ipaddress
 import json
 import logging
 import os
+import shutil
 import urllib.request
 from collections.abc import Iterator
 
@@ -139,9 +140,14 @@ def test_the_gate_blocks_a_change_set_that_introduces_the_seed_failures(aws, wor
 
 
 def test_the_gate_lets_a_compliant_change_set_through(aws, workdir, capsys):
+    # Production replicates to staging and dev: the environments file declares them and the parameter files
+    # of the template the change set deploys (named by --template-name), so the gate renders it there too.
+    shutil.copy(ROOT / "checker.yaml", workdir / "checker.yaml")
+    shutil.copytree(ROOT / "params", workdir / "params")
     create_stack("us-east-1", "prod")
     create_change_set("us-east-1", "compliant", PAYMENT.read_text(), keep_environment(PROD_PARAMETERS))
-    code = gate("--stack-name", "payments", "--change-set-name", "compliant", "--region", "us-east-1")
+    code = gate("--stack-name", "payments", "--change-set-name", "compliant", "--region", "us-east-1",
+                "--template-name", "templates/payment-stack.yaml")
     assert code == 0
     assert "gate: PASS stack payments change set compliant for prod (us-east-1): deployment may proceed" in \
         capsys.readouterr().out

@@ -154,7 +154,12 @@ def test_message_field_that_is_not_a_param_is_rejected(tmp_path):
      "test case 'odd': expect must be PASS, FAIL, NOT_APPLICABLE or ERROR"),
     ({"name": "typo", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "paramaters": {}},
      "test case keys must be among decided_by, environment, expect, name, parameters, peers, region, resource, "
-     "subject, template"),
+     "rule_params, subject, template"),
+    ({"name": "unknown param", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"},
+      "rule_params": {"replicate_to": ["staging"]}},
+     "test case 'unknown param': rule_params sets replicate_to, which the rule does not declare"),
+    ({"name": "not a mapping", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "rule_params": ["x"]},
+     "test case 'not a mapping': rule_params maps param names to values, as an environment's rule_params"),
     ({"name": "pinned pass", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}, "decided_by": [1]},
      "test case 'pinned pass': decided_by lists the numbers of the assertions (from 1; 0 for when) that decide a "
      "FAIL or ERROR"),

@@ -49,7 +49,7 @@ _NAMES = ("Ref", "Fn::GetAtt", "Condition")
 def _walk(value, path: tuple, found: list) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            if key in _NAMES:
+            if key in _NAMES or (key == "Type" and path[-2:-1] == ("Events",)):  # SAM expands events by Type
                 continue
             if key == "Fn::If" and isinstance(item, list):
                 for index, branch in enumerate(item[1:], 1):

@@ -1,6 +1,8 @@
 """Templates as users write them: SAM applications and nested stacks with local child templates."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from checker.config import Environment
@@ -148,3 +150,40 @@ def test_expanding_sam_prints_nothing(tmp_path, capfd):
 
     gc.collect()  # the translator's leftovers complain when they are collected
     assert capfd.readouterr() == ("", "")
+
+
+def test_rule_params_of_the_configuration_reach_nested_stacks(tmp_path):
+    [rule] = rules_from({"rules": [{
+        "id": "T-RULE-002", "title": "the bucket's tag is trusted", "control": "encryption-at-rest",
+        "severity": "high", "target": "AWS::S3::Bucket", "sources": ["template"], "remediation": "fix it",
+        "references": [REFERENCE], "params": {"default": {"trusted": []}},
+        "assert": [{"expr": "contains(param('trusted'), source_name(Properties.Tags[0].Value))"}],
+        "tests": [{"name": "placeholder", "expect": "PASS", "resource": {"Type": "AWS::S3::Bucket"}}]}]}, "rules.yaml")
+    env = Environment("prod", "us-east-1", "123456789012", rule_params={"trusted": ["KeyArn"]})
+    [result] = [r for r in scan([_family(tmp_path)], [rule], [env]).results if r.resource]
+    assert (result.resource, result.status) == ("Storage/Logs", "PASS")
+
+
+NESTED_REGIONS = """Rules:
+  Pinned:
+    Assertions:
+      - Assert: !Contains [[us-east-1, us-west-2], !Ref "AWS::Region"]
+        AssertDescription: REGIONS
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties: {TemplateURL: child.yaml}
+"""
+
+
+@pytest.mark.parametrize(("child_rules", "admitted"), [
+    ("", ["us-east-1", "us-west-2"]),
+    ("Rules:\n  East:\n    Assertions:\n      - Assert: !Equals [!Ref \"AWS::Region\", us-east-1]\n", ["us-east-1"]),
+])
+def test_a_nested_stack_is_admitted_only_where_its_parent_and_its_own_rules_admit_it(tmp_path, child_rules,
+                                                                                        admitted):
+    (tmp_path / "parent.yaml").write_text(NESTED_REGIONS)
+    (tmp_path / "child.yaml").write_text(child_rules + "Resources:\n  Topic: {Type: AWS::SNS::Topic}\n")
+    rule = make_rule("template", f"Deployment.RegionsAllowedByTemplateRules == `{json.dumps(admitted)}`")
+    results = {r.resource: r.status for r in scan([tmp_path / "parent.yaml"], [rule], PROD).results}
+    assert results["Child"] == "PASS"

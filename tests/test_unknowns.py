@@ -389,3 +389,87 @@ Resources:
 """
     rule = make_rule("Properties.LogGroupName == '/aws/lambda/payments-copy'", target="AWS::Logs::LogGroup")
     assert verdict(rule, text) == ("PASS", [])
+
+
+# --- names built from references and parameters --------------------------------------------------------------
+
+GROUPS = """
+Parameters:
+  Suffix: {Type: String}
+Resources:
+  Fn: {Type: AWS::Lambda::Function}
+  Other: {Type: AWS::Lambda::Function}
+  Named:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/payments/${Suffix}"}
+  R:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !Sub "/aws/lambda/${Fn}"
+      A: !Ref Named
+      B: !Sub "/aws/lambda/${Other}"
+      C: !Sub "/payments/${Suffix}"
+"""
+
+
+def test_a_reference_compared_with_a_name_built_from_a_parameter_is_undecided():
+    rule = make_rule("Properties.A == Properties.C", target="AWS::Logs::LogGroup")
+    assert verdict(rule, GROUPS) == ("ERROR", [1])
+
+
+def test_names_built_from_two_different_resources_differ():
+    rule = make_rule("Properties.LogGroupName != Properties.B", target="AWS::Logs::LogGroup")
+    assert verdict(rule, GROUPS) == ("PASS", [])
+
+
+def test_a_literal_name_may_denote_a_resource_whose_name_is_built_from_a_parameter():
+    rule = make_rule("resolve('/payments/blue') == `null`", target="AWS::Logs::LogGroup")
+    assert verdict(rule, GROUPS) == ("ERROR", [1])
+
+
+def test_a_literal_name_its_built_name_cannot_match_denotes_nothing():
+    rule = make_rule("resolve('/orders/blue') == `null`", target="AWS::Logs::LogGroup")
+    assert verdict(rule, GROUPS) == ("PASS", [])
+
+
+# --- where a value comes from -----------------------------------------------------------------------------------
+
+def test_source_name_of_a_parameter_given_a_value_is_the_parameter():
+    text = "Parameters:\n  KeyArn: {Type: String}\nResources:\n  R:\n    Type: AWS::SNS::Topic\n" \
+           "    Properties: {KmsMasterKeyId: !Ref KeyArn}\n"
+    rule = make_rule("source_name(Properties.KmsMasterKeyId) == 'KeyArn'", target="AWS::SNS::Topic")
+    assert verdict(rule, text, parameters={"KeyArn": "arn:aws:kms:us-east-1:111122223333:key/1"}) == ("PASS", [])
+    assert verdict(rule, text) == ("PASS", [])
+
+
+def test_source_name_of_an_export_whose_name_is_unknown_is_unknown():
+    text = "Parameters:\n  Shared: {Type: String}\nResources:\n  R:\n    Type: AWS::SNS::Topic\n" \
+           "    Properties: {KmsMasterKeyId: !ImportValue {Ref: Shared}}\n"
+    rule = make_rule("contains(['shared-key'], source_name(Properties.KmsMasterKeyId))", target="AWS::SNS::Topic")
+    assert verdict(rule, text) == ("ERROR", [1])
+    assert verdict(rule, text, parameters={"Shared": "shared-key"}) == ("PASS", [])
+
+
+# --- other environments' documents ------------------------------------------------------------------------------
+
+def _with_staging(rule, text: str) -> tuple[str, list[int]]:
+    template = Template("t.yaml", parse(text, "t.yaml"))
+    staging = render(template, Environment("staging", "us-east-2", "123456789012", None, {"Env": "staging"}))
+    document = render(template, Environment("prod", "us-east-1", "123456789012", None, {"Env": "prod"}))
+    [found] = [r for r in evaluate([rule], document, "prod", "template", peers={"staging": staging}.get)
+               if r.resource == "R"]
+    return found.status, list(found.decided_by or ())
+
+
+@pytest.mark.parametrize("function", ["arn", "ref"])
+def test_a_resource_of_another_environment_is_never_the_same_named_resource_here(function):
+    text = "Parameters:\n  Env: {Type: String}\nResources:\n  R: {Type: AWS::S3::Bucket}\n"
+    rule = make_rule(f"{function}(environment('staging').Resources.R) == {function}(@)")
+    assert _with_staging(rule, text) == ("ERROR", [1])
+
+
+def test_the_arn_of_another_environment_s_bucket_is_built_from_its_name():
+    text = "Parameters:\n  Env: {Type: String}\nResources:\n  R:\n    Type: AWS::S3::Bucket\n" \
+           "    Properties: {BucketName: !Sub '${Env}-logs-${AWS::AccountId}'}\n"
+    rule = make_rule("arn(environment('staging').Resources.R) == 'arn:aws:s3:::staging-logs-123456789012'")
+    assert _with_staging(rule, text) == ("PASS", [])

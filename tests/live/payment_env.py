@@ -153,9 +153,10 @@ def provision(aws: Callable[..., Any], suffix: str, directory: Path) -> Deployme
                                  Action="lambda:InvokeFunction", Principal="events.amazonaws.com", SourceArn=rule_arn)
 
     logs = aws("logs")
-    log_group = f"/payments/prod/application-{suffix}"
-    logs.create_log_group(logGroupName=log_group, kmsKeyId=logs_key["Arn"])
-    logs.put_retention_policy(logGroupName=log_group, retentionInDays=365)
+    log_group, function_logs = f"/payments/prod/application-{suffix}", f"/aws/lambda/{function['FunctionName']}"
+    for group in (log_group, function_logs):
+        logs.create_log_group(logGroupName=group, kmsKeyId=logs_key["Arn"])
+        logs.put_retention_policy(logGroupName=group, retentionInDays=365)
     topic = aws("sns").create_topic(Name=f"prod-payment-alerts-{suffix}",
                                     Attributes={"KmsMasterKeyId": logs_key["KeyId"]})["TopicArn"]
 
@@ -164,6 +165,7 @@ def provision(aws: Callable[..., Any], suffix: str, directory: Path) -> Deployme
         "ReplicationRoleArn": replication_role["Arn"], "AuroraClusterArn": cluster["DBClusterArn"],
         "SnapshotCopyRoleName": copy_role["RoleName"], "SnapshotCopyFunctionArn": function["FunctionArn"],
         "WeeklySnapshotCopyArn": rule_arn, "SnapshotCopyPermissionId": permission, "ApplicationLogsName": log_group,
+        "SnapshotCopyLogsName": function_logs,
         "AlertsTopicConsoleLink": f"https://console.aws.amazon.com/sns/v3/home?region={REGION}#/topic/{topic}",
     }
     deployment = Deployment(suffix, directory, directory / "cfn-outputs" / "flat-outputs.json",
@@ -172,16 +174,26 @@ def provision(aws: Callable[..., Any], suffix: str, directory: Path) -> Deployme
     deployment.outputs.write_text(json.dumps(outputs, indent=2))
     parameters = {"Environment": "prod", "EnvironmentSuffix": suffix, "StagingReplicaKeyArn": staging_key["Arn"],
                   "DevReplicaKeyArn": dev_key["Arn"]}
-    deployment.config.write_text(yaml.safe_dump({"environments": {"prod": {
-        "region": REGION, "account_id": ACCOUNT, "parameters": parameters}}}))
+    deployment.config.write_text(yaml.safe_dump(environments(parameters)))
     deployment.names = {
         "TransactionLogsBucket": bucket, "DataKey": data_key["KeyId"], "LogsKey": logs_key["KeyId"],
         "ReplicationRole": replication_role["RoleName"], "AuroraCluster": cluster["DBClusterIdentifier"],
         "SnapshotCopyRole": copy_role["RoleName"], "SnapshotCopyFunction": function["FunctionName"],
         "WeeklySnapshotCopy": rule_name, "SnapshotCopyPermission": permission, "ApplicationLogs": log_group,
+        "SnapshotCopyLogs": function_logs,
         "AlertsTopic": topic,
     }
     return deployment
+
+
+def environments(parameters: dict[str, str], **prod: Any) -> dict:
+    """The checker.yaml of a deployment: prod, and the environments it replicates to (which belong to their
+    own stacks, with the same suffix)."""
+    others = {name: {"region": region, "account_id": ACCOUNT,
+                     "parameters": {**parameters, "Environment": name}}
+              for name, region in (("staging", STAGING_REGION), ("dev", DEV_REGION))}
+    return {"environments": {"prod": {"region": REGION, "account_id": ACCOUNT, "parameters": parameters, **prod},
+                             **others}}
 
 
 def drift(aws: Callable[..., Any], deployment: Deployment) -> None:

@@ -49,8 +49,9 @@ CASES = {
     "throttled key rotation reads": (
         Fault("kms", "GetKeyRotationStatus", "throttle"), "kms:GetKeyRotationStatus", {"DataKey", "LogsKey"},
         ("EnableKeyRotation", "RotationPeriodInDays")),
-    "log group reads time out": (
-        Fault("logs", "DescribeLogGroups", "timeout"), "logs:DescribeLogGroups", {"ApplicationLogs"}, None),
+    "log group reads time out": (  # the function's result too: whether it logs to a group of the stack
+        Fault("logs", "DescribeLogGroups", "timeout"), "logs:DescribeLogGroups",
+        {"ApplicationLogs", "SnapshotCopyLogs", "SnapshotCopyFunction"}, None),
 }
 
 
@@ -90,10 +91,12 @@ def test_unparseable_response_is_an_error_of_that_resource_only(endpoint, paymen
     assert [e["resource"] for e in errors] == ["SnapshotCopyFunction"]
     assert "lambda:GetFunctionConfiguration" in errors[0]["message"]
     assert fault.attempts == 5 and payload["live"]["gave_up"] == {"lambda:GetFunctionConfiguration": 1}
-    # No rule reads the function's properties: the snapshot-copy rules need only its type and identity, which
-    # discovery knows without reading the function, so every verdict stands.
-    assert {key for key, r in results.items() if r["status"] not in ("PASS", "NOT_APPLICABLE")} == set()
-    assert code == 0
+    # Only the rule on the function's own logging reads its properties; the snapshot-copy rules need only its
+    # type and identity, which discovery knows without reading the function, so their verdicts stand.
+    assert {key for key, r in results.items() if r["status"] not in ("PASS", "NOT_APPLICABLE")} == {
+        ("PAY-LOGS-003", "SnapshotCopyFunction")}
+    assert {r["status"] for key, r in results.items() if key[0].startswith("PAY-SNAP")} == {"PASS"}
+    assert code == 1
 
 
 def test_deleted_resource_fails_every_rule_on_it_even_with_errors_allowed(endpoint, aws, payment, tmp_path, capsys):
@@ -130,7 +133,7 @@ def test_resource_nothing_locates_is_not_found(endpoint, payment, tmp_path, caps
     assert code == 1
     assert [e["resource"] for e in payload["live"]["not_found"]] == ["SnapshotCopyPermission"]
     # The function whose policy holds it is still checked.
-    assert results["PAY-SNAP-001", None]["status"] == "PASS"
+    assert results["PAY-SNAP-003", None]["status"] == "PASS"
 
 
 def test_type_without_a_collector_is_not_collected_never_pass(endpoint, payment, tmp_path, capsys):

@@ -18,7 +18,7 @@ EXPECTED_CALLS = {
     "iam:GetRolePolicy": 1,  # the one inline policy
     "rds:DescribeDBClusters": 1, "lambda:GetFunctionConfiguration": 1,
     "lambda:GetPolicy": 1,  # SnapshotCopyFunction; SnapshotCopyPermission reads the same policy, with the same call
-    "events:DescribeRule": 1, "events:ListTargetsByRule": 1, "logs:DescribeLogGroups": 1, "sns:GetTopicAttributes": 1,
+    "events:DescribeRule": 1, "events:ListTargetsByRule": 1, "logs:DescribeLogGroups": 2, "sns:GetTopicAttributes": 1,
 }
 
 
@@ -52,10 +52,10 @@ def test_compliant_environment_passes_every_live_rule(endpoint, payment, tmp_pat
     live = payload["live"]
     assert live["not_found"] == [] and live["errors"] == []
     assert live["not_collected"] == []
-    assert ("PAY-SNAP-001", None) in passed and ("PAY-SNAP-002", None) in passed
-    # One call per operation and resource, none twice: 30 calls for the 11 resources read.
+    assert ("PAY-SNAP-003", None) in passed and ("PAY-SNAP-004", None) in passed  # the live snapshot-copy rules
+    # One call per operation and resource, none twice: 31 calls for the 12 resources read.
     assert live["api_calls"] == EXPECTED_CALLS
-    assert live["api_calls_total"] == 30 and live["resources"] == 11
+    assert live["api_calls_total"] == 31 and live["resources"] == 12
 
 
 def test_live_results_point_at_the_template_lines_that_declare_the_resource(endpoint, payment, tmp_path, capsys):
@@ -74,8 +74,8 @@ def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
     environments = select_environments(str(payment.config), ["prod"], None, {})
     source = LiveSource(None, str(payment.outputs), load_template(payment_env.TEMPLATE))
     run_live(RULES, environments, source, AwsOptions(endpoint_url=endpoint), progress=lambda *step: steps.append(step))
-    assert [done for done, _, _ in steps] == list(range(1, 12))  # the 11 resources, each with a collector
-    assert {total for _, total, _ in steps} == {11}
+    assert [done for done, _, _ in steps] == list(range(1, 13))  # the 12 resources, each with a collector
+    assert {total for _, total, _ in steps} == {12}
     assert "TransactionLogsBucket" in {name for _, _, name in steps}
 
 
@@ -114,10 +114,9 @@ def test_removed_permission_fails_the_snapshot_copy_control_live(endpoint, aws, 
     code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
     assert code == 1
     assert _snapshot_results(payload) == {("PAY-SNAP-001", "template"): "PASS", ("PAY-SNAP-002", "template"): "PASS",
-                                          ("PAY-SNAP-001", "live"): "PASS", ("PAY-SNAP-002", "live"): "FAIL"}
-    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-002"} <= {"PASS", "NOT_APPLICABLE"}
+                                          ("PAY-SNAP-003", "live"): "PASS", ("PAY-SNAP-004", "live"): "FAIL"}
+    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-004"} <= {"PASS", "NOT_APPLICABLE"}
     assert payload["live"]["errors"] == [] and payload["live"]["not_found"] == []
-    assert {(d["rule_id"], d["kind"]) for d in payload["drift"] if d["kind"] == "rule"} == {("PAY-SNAP-002", "rule")}
     assert ("SnapshotCopyPermission", "Properties.Principal") in {(d["resource"], d["path"]) for d in payload["drift"]}
 
 
@@ -126,8 +125,8 @@ def test_disabled_schedule_fails_the_snapshot_copy_control_live(endpoint, aws, p
     code, payload = _run(payment.scan_args(endpoint), tmp_path, capsys)
     assert code == 1
     assert _snapshot_results(payload) == {("PAY-SNAP-001", "template"): "PASS", ("PAY-SNAP-002", "template"): "PASS",
-                                          ("PAY-SNAP-001", "live"): "FAIL", ("PAY-SNAP-002", "live"): "PASS"}
-    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-001"} <= {"PASS", "NOT_APPLICABLE"}
+                                          ("PAY-SNAP-003", "live"): "FAIL", ("PAY-SNAP-004", "live"): "PASS"}
+    assert {r["status"] for r in _live(payload) if r["rule_id"] != "PAY-SNAP-003"} <= {"PASS", "NOT_APPLICABLE"}
     drift = {(d["resource"], d["path"]): (d["template"], d["live"])
              for d in payload["drift"] if d["kind"] == "property"}
     assert drift == {("WeeklySnapshotCopy", "Properties.State"): ("ENABLED", "DISABLED")}

@@ -19,7 +19,9 @@ def _texts(rule) -> str:
 
 
 def _types(rule) -> set[str]:
-    return set(_TYPE.findall(_texts(rule))) if rule.target == TEMPLATE_TARGET else {rule.target}
+    """The types whose properties the rule may read: its target's, and those of the resources it names."""
+    named = set(_TYPE.findall(_texts(rule)))
+    return named if rule.target == TEMPLATE_TARGET else named | {rule.target}
 
 
 @pytest.mark.parametrize("rule", LIVE_RULES, ids=[rule.id for rule in LIVE_RULES])

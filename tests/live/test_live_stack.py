@@ -79,13 +79,15 @@ def stack(aws, tmp_path) -> Stack:
     # The emulator implements neither a log group's KmsKeyId in CloudFormation nor AssociateKmsKey: recreate
     # the group under the stack's physical id, with its key, as the template declares it.
     logs = aws("logs")
-    logs.delete_log_group(logGroupName=physical["ApplicationLogs"])
-    logs.create_log_group(logGroupName=physical["ApplicationLogs"], kmsKeyId=logs_key_arn)
-    logs.put_retention_policy(logGroupName=physical["ApplicationLogs"], retentionInDays=365)
+    for group in ("ApplicationLogs", "SnapshotCopyLogs"):
+        logs.delete_log_group(logGroupName=physical[group])
+        logs.create_log_group(logGroupName=physical[group], kmsKeyId=logs_key_arn)
+        logs.put_retention_policy(logGroupName=physical[group], retentionInDays=365)
 
+    # The stack runs the weekly copy of the production Aurora cluster, which the emulator leaves out of it.
     config = tmp_path / "checker.yaml"
-    config.write_text(yaml.safe_dump({"environments": {"prod": {
-        "region": payment_env.REGION, "account_id": payment_env.ACCOUNT, "parameters": parameters}}}))
+    config.write_text(yaml.safe_dump(payment_env.environments(
+        parameters, rule_params={"holds_production_aurora": True})))
     return Stack(name, template, config, physical, {k: v for k, v in physical.items() if v})
 
 

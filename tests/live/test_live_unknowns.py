@@ -28,11 +28,12 @@ def test_an_unlocated_key_decides_nothing_about_resources_encrypted_with_another
     code, results, payload = _statuses(payment.live_args(endpoint), tmp_path, capsys)
     assert [entry["resource"] for entry in payload["live"]["not_found"]] == ["LogsKey"]
     # The bucket's key is the data key, located and of the stack: decided although another key was not found.
-    assert results[("PAY-S3-ENC-001", "TransactionLogsBucket")]["status"] == "PASS"
-    assert results[("PAY-RDS-ENC-001", "AuroraCluster")]["status"] == "PASS"
-    # The log group and the topic use the logs key: whether it is a key of the stack is not known.
+    assert results[("PAY-S3-ENC-003", "TransactionLogsBucket")]["status"] == "PASS"
+    assert results[("PAY-RDS-ENC-006", "AuroraCluster")]["status"] == "PASS"
+    # The log groups and the topic use the logs key: whether it is a key of the stack is not known.
     doubtful = {key for key, r in results.items() if r["status"] == "ERROR"}
-    assert doubtful == {("PAY-LOGS-001", "ApplicationLogs"), ("PAY-SNS-ENC-001", "AlertsTopic")}
+    assert doubtful == {("PAY-LOGS-001", "ApplicationLogs"), ("PAY-LOGS-001", "SnapshotCopyLogs"),
+                        ("PAY-LOGS-003", "SnapshotCopyFunction"), ("PAY-SNS-ENC-001", "AlertsTopic")}
     unlocated = ("LogsKey (AWS::KMS::Key) was not located: neither the stack, the outputs nor a name the template "
                  "determines locates this resource")
     assert results[("PAY-LOGS-001", "ApplicationLogs")]["message"] == f"cannot decide Properties.KmsKeyId: {unlocated}"
@@ -53,13 +54,13 @@ def test_at_least_one_weekly_rule_is_decided_when_an_unrelated_rule_was_not_foun
     args = [a if a != str(payment_env.TEMPLATE) else str(template) for a in payment.live_args(endpoint)]
     _, results, payload = _statuses(args, tmp_path, capsys)
     assert [entry["resource"] for entry in payload["live"]["not_found"]] == ["NightlyReport"]
-    assert results[("PAY-SNAP-001", None)]["status"] == "PASS"
-    assert results[("PAY-SNAP-002", None)]["status"] == "PASS"
+    assert results[("PAY-SNAP-003", None)]["status"] == "PASS"
+    assert results[("PAY-SNAP-004", None)]["status"] == "PASS"
 
 
 def test_a_weekly_rule_that_was_not_found_leaves_at_least_one_undecided(endpoint, payment, tmp_path, capsys):
     _without_output(payment, "WeeklySnapshotCopyArn")
     _, results, _ = _statuses(payment.live_args(endpoint), tmp_path, capsys)
-    found = results[("PAY-SNAP-001", None)]
+    found = results[("PAY-SNAP-003", None)]
     assert found["status"] == "ERROR"
     assert "WeeklySnapshotCopy (AWS::Events::Rule) was not located" in found["message"]
