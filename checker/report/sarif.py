@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from checker import HOMEPAGE
 from checker.fix.report import fix_for, sarif_fixes
 from checker.report import view
 from checker.results import FAIL, WAIVED
@@ -66,7 +65,7 @@ def _rule_descriptor(rule: dict) -> dict[str, Any]:
         "shortDescription": {"text": rule["title"]},
         "fullDescription": {"text": rule.get("rationale") or rule["title"]},
         "help": {"text": _help_markdown(rule).replace("**", ""), "markdown": _help_markdown(rule)},
-        "helpUri": (rule.get("references") or [HOMEPAGE])[0],
+        **({"helpUri": rule["references"][0]} if rule.get("references") else {}),
         "defaultConfiguration": {"level": LEVELS.get(rule["severity"], "warning")},
         "properties": {"tags": tags, "security-severity": SECURITY_SEVERITY.get(rule["severity"], "5.5"),
                        "control": rule["control"], "severity": rule["severity"], "compliance": compliance},
@@ -142,6 +141,18 @@ def _result(members: list[dict], uri: dict[str, str] | None, rule_index: int, pa
     return sarif
 
 
+def _homepage() -> dict[str, str]:
+    """`informationUri`: the project's address as its package metadata declares it (none when it does not)."""
+    from importlib.metadata import PackageNotFoundError, metadata
+
+    try:
+        urls = metadata("cfn-policy-checker").get_all("Project-URL") or []
+    except PackageNotFoundError:
+        return {}
+    found = dict(url.split(", ", 1) for url in urls if ", " in url)
+    return {"informationUri": found["Homepage"]} if "Homepage" in found else {}
+
+
 def render_sarif(payload: dict) -> str:
     reported = [r for r in view.ordered_results(payload) if r["status"] in REPORTED]
     rule_ids = list(dict.fromkeys(r["rule_id"] for r in reported))
@@ -161,7 +172,7 @@ def render_sarif(payload: dict) -> str:
     run = {
         "tool": {"driver": {
             "name": payload["tool"]["name"], "version": payload["tool"]["version"],
-            "semanticVersion": payload["tool"]["version"], "informationUri": HOMEPAGE,
+            "semanticVersion": payload["tool"]["version"], **_homepage(),
             "rules": [_rule_descriptor(r) for r in rules],
             "properties": {"rulePackVersion": payload["rule_pack"]["version"]},
         }},
