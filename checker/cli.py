@@ -18,6 +18,7 @@ from checker import __version__
 from checker.commands import COMMANDS, EXIT_INPUT
 from checker.errors import InputError
 from checker.options import AWS, DECISION, ENVIRONMENT, HOOK, LIVE, OUTPUT, REPORT_FORMATS, RULES, SCANNING, Option
+from checker.org.options import ORG_AWS, ORG_LIVE, add_org_options
 
 __all__ = ["REPORT_FORMATS", "build_parser", "main"]
 EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a command stopped by SIGPIPE
@@ -75,7 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
     _deployment_options(live, template=True)
     _options(live, ENVIRONMENT, RULES, OUTPUT, DECISION, SCANNING, AWS, LIVE)
 
-    commands.add_parser("iam-policy", help="print the read-only IAM policy that live checks need")
+    org = commands.add_parser("org", help="check every stack of an organisation's accounts and Regions, on Dask")
+    add_org_options(org)
+    _config_option(org)
+    _options(org, RULES, OUTPUT, DECISION, SCANNING, ORG_AWS, ORG_LIVE)
+
+    policy = commands.add_parser("iam-policy", help="print the read-only IAM policy that live checks need")
+    policy.add_argument("--org", action="store_true",
+                        help="the policy of the role 'checker org' assumes in each account (GetTemplate added)")
 
     gate = commands.add_parser("gate", help="decide whether a change set or a template may be deployed")
     source = gate.add_mutually_exclusive_group(required=True)

@@ -144,7 +144,7 @@ def _run_live(run: Run, selection: RuleSelection, environments: list[Environment
 def _iam_policy(args: argparse.Namespace) -> int:
     from checker.collect.policy import iam_policy
 
-    print(json.dumps(iam_policy(), indent=2))
+    print(json.dumps(iam_policy(getattr(args, "org", False)), indent=2))
     return EXIT_OK
 
 
@@ -291,5 +291,11 @@ def _test_rules(args: argparse.Namespace) -> int:
     return test_rules(args)
 
 
+def _org(args: argparse.Namespace) -> int:
+    from checker.org.command import run_org_command
+
+    return run_org_command(args)
+
+
 COMMANDS = {"scan": _scan, "live": _live, "iam-policy": _iam_policy, "gate": _gate, "baseline": _baseline,
-            "report": _report, "rules": _rules, "test-rules": _test_rules, "fix": _fix}
+            "report": _report, "rules": _rules, "test-rules": _test_rules, "fix": _fix, "org": _org}

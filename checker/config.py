@@ -21,7 +21,7 @@ DEFAULT_ENVIRONMENT = "default"
 ENVIRONMENT_PARAMETER = "Environment"  # a deployment's environment, when a template declares it
 _ENVIRONMENT_KEYS = ("region", "account-id", "stack-name", "parameters", "parameter-file", "rule-params")
 _TEMPLATE_KEYS = ("parameters", "parameter-file")
-_SECTIONS = ("environments", "templates", "exclude")
+_SECTIONS = ("environments", "templates", "exclude", "organization")  # organization: read by checker.org.assign
 
 
 @dataclass(frozen=True)

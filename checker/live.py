@@ -19,7 +19,7 @@ from typing import Any
 
 from checker.collect import COLLECTORS, Collected, Runner, Target, collect
 from checker.collect.aws import AwsOptions, Clients, check_region, open_session
-from checker.collect.retry import Stop
+from checker.collect.retry import Pace, Stop
 from checker.collect.runner import DEFAULT_WORKERS
 from checker.config import Environment
 from checker.discover import LiveSource, Plan, discover
@@ -131,16 +131,17 @@ def _check_sources(environments: list[Environment], source: LiveSource) -> None:
 
 def scan_live(rules: list[Rule], environments: list[Environment], source: LiveSource, clients: Any,
               workers: int = DEFAULT_WORKERS, progress: ProgressStep | None = None, notify: Notify | None = None,
-              account: str | None = None) -> LiveScan:
+              account: str | None = None, pace: Pace | None = None) -> LiveScan:
     """Evaluate the `live` rules on each environment's deployment. API failures never raise.
 
     `progress(done, total, logical_id)` is called as each resource has been read. Ctrl-C stops the reads:
     `notify` is told at once, and the scan comes back with what was read (`interrupted`, `incomplete`).
+    `pace`: the call rates to keep, when other scans of the same account run beside this one.
     """
     _check_sources(environments, source)
     started = time.perf_counter()
     options = getattr(clients, "options", AwsOptions())
-    runner = Runner(clients, workers, Stop(options.deadline_s), options.max_attempts)
+    runner = Runner(clients, workers, Stop(options.deadline_s), options.max_attempts, pace)
     regions = {env.name: _region(env, clients) for env in environments}
     found = runner.map(lambda env: discover(env, regions[env.name], source, runner, account), environments)
     plans = [plan or Plan(env, regions[env.name], failure="the scan was interrupted before discovery")

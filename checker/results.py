@@ -32,13 +32,20 @@ class Result:
     physical_id: str | None = None  # live results: the deployed resource's physical id
     # Which assertions (numbered from 1; 0 for the rule's `when`) decide a FAIL or an ERROR.
     decided_by: tuple[int, ...] | None = ()
+    # Organisation scans: where the checked stack is deployed.
+    account: str | None = None
+    region: str | None = None
+    stack: str | None = None
 
     def to_dict(self) -> dict:
-        """The result as JSON-ready data; `physical_id` appears on live results only."""
+        """The result as JSON-ready data; `physical_id` appears on live results only, and `account`, `region`
+        and `stack` on results of an organisation scan."""
         data = dict(vars(self))  # shallow: evidence is already JSON-ready data
         data["decided_by"] = list(self.decided_by or ())
         if self.source != "live":
             del data["physical_id"]
+        if self.account is None:
+            del data["account"], data["region"], data["stack"]
         return data
 
 

@@ -12,15 +12,21 @@ def action(call: Call) -> str:
     return call.action or f"{_PREFIX.get(call.service, call.service)}:{call.operation}"
 
 
-def actions() -> list[str]:
+# An organisation scan also reads each stack's template (checker/org/worker.py).
+ORG_ACTIONS = ("cloudformation:GetTemplate",)
+
+
+def actions(org: bool = False) -> list[str]:
     from checker.live import DISCOVERY_ACTIONS
 
     collected = {action(call) for collector in COLLECTORS.values() for call in collector.calls}
-    return sorted(collected | set(DISCOVERY_ACTIONS))
+    return sorted(collected | set(DISCOVERY_ACTIONS) | set(ORG_ACTIONS if org else ()))
 
 
-def iam_policy() -> dict:
+def iam_policy(org: bool = False) -> dict:
+    """The policy of a live scan's identity; with `org`, of the role an organisation scan assumes."""
     return {
         "Version": "2012-10-17",
-        "Statement": [{"Sid": "CheckerLiveReadOnly", "Effect": "Allow", "Action": actions(), "Resource": "*"}],
+        "Statement": [{"Sid": "CheckerOrgReadOnly" if org else "CheckerLiveReadOnly", "Effect": "Allow",
+                       "Action": actions(org), "Resource": "*"}],
     }

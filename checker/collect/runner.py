@@ -59,12 +59,13 @@ class Runner:
     shared by every caller and thread. Work runs on daemon threads, so that an interrupted run can leave
     calls in flight behind."""
 
-    def __init__(self, clients: Any, workers: int = 8, stop: Stop | None = None, max_attempts: int = 5) -> None:
+    def __init__(self, clients: Any, workers: int = 8, stop: Stop | None = None, max_attempts: int = 5,
+                 pace: Pace | None = None) -> None:
         self.clients = clients
         self.workers = max(1, workers)
         self.stop = stop or Stop()
         self.max_attempts = max(1, max_attempts)
-        self.pace = Pace()
+        self.pace = pace or Pace()  # given: shared with other runs calling the same account
         self.calls: Counter[str] = Counter()
         self.gave_up: Counter[str] = Counter()
         self.in_flight = 0

@@ -77,7 +77,12 @@ def write_reports(payload: dict, targets: dict[str, str | None], stdout_format: 
         if not path:
             continue
         try:
-            write_atomic(path, renderer(name)(payload))
+            if name == "html" and payload.get("org"):  # an organisation's report is paged: one page per account
+                from checker.org.pages import write_pages
+
+                write_pages(payload, path)
+            else:
+                write_atomic(path, renderer(name)(payload))
         except Exception as exc:  # noqa: BLE001 - one format's failure must not cost the others or the exit code
             failures.append(f"{path}: could not write the {name} report: {exc}")
     if stdout_format:

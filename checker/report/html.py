@@ -53,7 +53,7 @@ def dotted(path: Any) -> str:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def template_environment() -> Environment:
     env = Environment(loader=PackageLoader("checker", "report_templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pretty=pretty_json, compact=compact_json, dotted=dotted, breakable=breakable,
@@ -75,9 +75,10 @@ def _filter_options(payload: dict) -> dict[str, list[str]]:
     }
 
 
-def render_html(payload: dict) -> str:
+def render_html(payload: dict, template: str = "report.html.j2") -> str:
+    """The report; `template` may extend report.html.j2 (an organisation's account pages do)."""
     ordered = view.ordered_results(payload)
-    return _environment().get_template("report.html.j2").render(
+    return template_environment().get_template(template).render(
         payload=payload,
         title=view.report_title(payload),
         verdict=view.verdict(payload),

@@ -44,10 +44,18 @@ def _outcome(result: dict) -> tuple[str, dict[str, str]] | None:
     return None
 
 
+def _case_name(result: dict) -> str:
+    """The resource; in an organisation scan, with the account, Region and stack that hold it."""
+    label = view.resource_label(result)
+    if result.get("stack") or result.get("account"):
+        return f"{label} ({result.get('account')}/{result.get('region')}/{result.get('stack') or 'all stacks'})"
+    return label
+
+
 def _testcase(result: dict, rule: dict) -> ET.Element:
     case = ET.Element("testcase", {
         "classname": _text(f"{result['environment']}.{result['source']}.{result['rule_id']}"),
-        "name": _text(view.resource_label(result)), "time": "0",
+        "name": _text(_case_name(result)), "time": "0",
     })
     if result.get("file"):
         case.set("file", _text(result["file"]))

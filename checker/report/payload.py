@@ -40,14 +40,15 @@ def _file_digest(path: str) -> str | None:
 def build_payload(report: ScanReport, rules: list[Rule], environments: list[Environment],
                   decision: Decision | None = None, live: dict[str, Any] | None = None,
                   drift: list[dict] | None = None, fixes: dict[str, list] | None = None,
-                  skipped_rules: Sequence[str] = ()) -> dict[str, Any]:
+                  skipped_rules: Sequence[str] = (), sections: dict[str, Any] | None = None) -> dict[str, Any]:
     """`decision` (the gate's verdict, with the baseline it used) adds the `gate` and `baseline` keys, and
     marks each blocking-status result `new` or `known` to the baseline.
 
     After a live scan, `live` (API calls per operation, wall time, resources not found or not collected)
     and `drift` (rule and property differences between template and deployment) are added too. `fixes`
     holds the verified template patches (checker.fix.report.fix_payload). `skipped_rules` are the pack's
-    rules left out of the run (--skip-rule, --only-rule).
+    rules left out of the run (--skip-rule, --only-rule). `sections` are further top-level keys (an
+    organisation scan's `org`).
     """
     summary = summarize(report.results)
     revisions = git_revisions(report.templates)
@@ -76,6 +77,7 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     if live is not None:
         payload["live"] = live
         payload["drift"] = drift or []
+    payload.update(sections or {})
     summary.update(input_counts(payload))
     # The last masking step before any writer: values from AWS (error messages, drift) and from the config
     # that slipped past the engine's masking of NoEcho values still lose password-like keys and secret shapes.
