@@ -149,9 +149,11 @@ def drifted(aws: Callable[..., Any], payment: payment_env.Deployment) -> payment
 
 @pytest.fixture(scope="session")
 def proxy_server(endpoint: str) -> Iterator[tuple[Any, str]]:
+    from moto.iam.models import get_account_id_from
+
     from tests.live import proxy
 
-    state, server, url = proxy.start(endpoint)
+    state, server, url = proxy.start(endpoint, get_account_id_from)
     try:
         yield state, url
     finally:

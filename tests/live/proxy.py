@@ -15,6 +15,7 @@ import socket
 import struct
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -27,7 +28,7 @@ _S3_QUERY = {"replication": "GetBucketReplication", "versioning": "GetBucketVers
              "lifecycle": "GetBucketLifecycleConfiguration", "encryption": "GetBucketEncryption",
              "publicAccessBlock": "GetPublicAccessBlock", "tagging": "GetBucketTagging", "policy": "GetBucketPolicy",
              "location": "GetBucketLocation"}
-_CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/")
+_CREDENTIAL = re.compile(r"Credential=([^/]+)/[^/]+/[^/]+/([^/]+)/")
 
 
 @dataclass
@@ -41,11 +42,14 @@ class Fault:
     share: float = 1.0
     times: int | None = None
     seconds: float = 0.0  # how long a "slow" answer takes
+    account: str | None = None  # only requests signed with this account's credentials (see Proxy.account_of)
 
 
 @dataclass
 class Proxy:
     upstream: str  # the emulator's URL
+    # The account an access key id belongs to: the in-process emulator's own mapping (faults by account).
+    account_of: Callable[[str], str] | None = None
     faults: list[Fault] = field(default_factory=list)
     latency_s: float = 0.0
     requests: int = 0
@@ -58,12 +62,15 @@ class Proxy:
             self.faults, self.latency_s = list(faults or []), latency_s
             self.requests, self.injected, self._seen = 0, {}, {}
 
-    def choose(self, service: str, operation: str, key: str) -> Fault | None:
+    def choose(self, service: str, operation: str, key: str, access_key: str = "") -> Fault | None:
         """The fault this attempt meets, if any (counting attempts per distinct request)."""
         with self._lock:
             self.requests += 1
             for index, fault in enumerate(self.faults):
                 if fault.service not in (None, service) or fault.operation not in (None, operation):
+                    continue
+                if fault.account is not None and (self.account_of is None or self.account_of(access_key)
+                                                  != fault.account):
                     continue
                 if _fraction(key) >= fault.share:
                     continue
@@ -121,10 +128,10 @@ def _handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items()}
             match = _CREDENTIAL.search(headers.get("authorization", ""))
-            service = match.group(1) if match else ""
+            access_key, service = match.groups() if match else ("", "")
             operation, protocol = _operation(service, self.command, self.path, headers, body)
             signed = re.sub(rb"X-Amz-[A-Za-z]+=[^&]*", b"", body)
-            fault = proxy.choose(service, operation, f"{self.command} {self.path} {signed!r}")
+            fault = proxy.choose(service, operation, f"{self.command} {self.path} {signed!r}", access_key)
             if proxy.latency_s:
                 time.sleep(proxy.latency_s)
             if fault and fault.kind == "reset":
@@ -167,9 +174,9 @@ def _handler(proxy: Proxy) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def start(upstream: str) -> tuple[Proxy, ThreadingHTTPServer, str]:
+def start(upstream: str, account_of: Callable[[str], str] | None = None) -> tuple[Proxy, ThreadingHTTPServer, str]:
     """A running proxy in front of `upstream` on 127.0.0.1: (its state, its server, its URL)."""
-    proxy = Proxy(upstream)
+    proxy = Proxy(upstream, account_of)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(proxy))
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True, name="fault-proxy").start()
