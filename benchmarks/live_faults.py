@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 import re
 import subprocess
@@ -25,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.live_speed import _environment, provision  # noqa: E402
+from benchmarks.live_speed import provision, start_emulator  # noqa: E402
 from tests.live.proxy import Fault, start  # noqa: E402
 
 _TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
@@ -90,22 +89,10 @@ def main() -> None:
     parser.add_argument("--workers", default="8,16,32,64")
     parser.add_argument("--matrix-workers", type=int, default=32)
     args = parser.parse_args()
-    _environment()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
-
     from checker.rules import bundled_rule_dirs, load_rules
 
     rules = {rule.id: rule for rule in load_rules(bundled_rule_dirs())}
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    upstream = f"http://{host}:{port}"
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - the local emulator
-        upstream + "/moto-api/config", data=json.dumps({"lambda": {"use_docker": False}}).encode(), method="POST",
-        headers={"Content-Type": "application/json"})).read()
+    server, upstream = start_emulator()
     proxy, proxy_server, url = start(upstream)
     try:
         with tempfile.TemporaryDirectory() as temporary:

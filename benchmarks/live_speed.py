@@ -22,6 +22,7 @@ import time
 import zipfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -35,6 +36,24 @@ def _environment() -> None:
     os.environ.update(AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION="us-east-1",
                       AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null",
                       AWS_EC2_METADATA_DISABLED="true")
+
+
+def start_emulator() -> tuple[Any, str]:
+    """moto's server on 127.0.0.1 (Lambda without docker), with the AWS environment pointed at nothing real."""
+    _environment()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    import urllib.request
+
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - the local emulator
+        url + "/moto-api/config", data=json.dumps({"lambda": {"use_docker": False}}).encode(), method="POST",
+        headers={"Content-Type": "application/json"})).read()
+    return server, url
 
 
 def provision(url: str, scale: int = 1, prefix: str = "bench") -> tuple[dict, dict]:
@@ -143,19 +162,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--latency-ms", type=float, default=25.0)
     args = parser.parse_args()
-    _environment()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    import urllib.request
-
-    urllib.request.urlopen(urllib.request.Request(  # noqa: S310 - the local emulator
-        url + "/moto-api/config", data=json.dumps({"lambda": {"use_docker": False}}).encode(), method="POST",
-        headers={"Content-Type": "application/json"})).read()
+    server, url = start_emulator()
     try:
         with tempfile.TemporaryDirectory() as temporary:
             directory = Path(temporary)
