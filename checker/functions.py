@@ -428,6 +428,37 @@ def _resources(context: Context, interpreter: Interpreter, args: list[Any]) -> A
     return listed
 
 
+def _named(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
+    resource_type, names = args[0], interpreter.read(args[1])
+    if not isinstance(resource_type, str):
+        raise exceptions.JMESPathTypeError("named", resource_type, type(resource_type).__name__, ["string"])
+    if isinstance(names, Unknown):
+        return Unknown(names.origins, "array")
+    of_type = context.index.of_type(resource_type)
+    index = context.index.by_name(resource_type)
+    doubts: dict[str, frozenset[Origin]] = {}  # logical id -> why it may not be named (empty: it surely is)
+    for entry in names if isinstance(names, list) else [names]:
+        doubt = entry.origins if isinstance(entry, Maybe) else frozenset()
+        name = known_text(interpreter.read(entry.value if isinstance(entry, Maybe) else entry))
+        sure: list[str] = []
+        maybe: list[tuple[str, frozenset[Origin]]] = []
+        if isinstance(name, Reference):  # a reference to a resource of that type names it, and only it
+            sure = [name.logical_id] if name.logical_id in of_type else []
+        else:
+            sure, maybe = index.lookup(name, interpreter.world)
+        for logical_id, why in [*((lid, doubt) for lid in sure), *((lid, why | doubt) for lid, why in maybe)]:
+            doubts[logical_id] = why if logical_id not in doubts else doubts[logical_id] & why
+    listed: list[Any] = []
+    for logical_id in of_type:
+        present = context.index.presence(logical_id, interpreter.world) if logical_id in doubts else False
+        if present is False:
+            continue
+        why = doubts[logical_id] | (present.origins if isinstance(present, Unknown) else frozenset())
+        resource = context.index.resources[logical_id]
+        listed.append(Maybe(resource, why) if why else resource)
+    return listed
+
+
 def _is_reference(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     value = interpreter.read(args[0])
     if isinstance(value, Reference):
@@ -592,6 +623,7 @@ FUNCTIONS: dict[str, Function] = {
     "schedule_days": Function(1, 1, _schedule_days, custom=True),
     "resolve": Function(1, 1, _resolve, custom=True),
     "resources": Function(1, 1, _resources, custom=True),
+    "named": Function(2, 2, _named, custom=True),
     "is_reference": Function(1, 1, _is_reference, custom=True),
     "is_known": Function(1, 1, _is_known, custom=True),
     "source_of": Function(1, 1, _source_of, custom=True),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from checker.logic import Truth, World, may_match
+from checker.logic import Truth, World, may_match, tokens_of
 from checker.names import fixed_arn, fixed_name, given_name
 from checker.partitions import partition_of
 from checker.values import Origin, Text, Unknown, deep_origins
@@ -24,6 +24,7 @@ class DocumentIndex:
         self._by_name: dict[str, str] = {}
         self._unlocated: list[str] = []
         self._unnamed: list[str] = []  # template resources whose name is only known at deployment
+        self._name_indexes: dict[str, NameIndex] = {}
         region = deployment.get("Region") if isinstance(deployment, Mapping) else None
         partition = self._partition = partition_of(region) if isinstance(region, str) else None
         for logical_id, resource in self.resources.items():
@@ -71,6 +72,13 @@ class DocumentIndex:
                 origins |= deep_origins(given)
         return frozenset(origins)
 
+    def by_name(self, resource_type: str) -> NameIndex:
+        """The resources of a type by the name `Ref` gives them (built once per type)."""
+        if resource_type not in self._name_indexes:
+            self._name_indexes[resource_type] = NameIndex(
+                [(lid, self.resources[lid]) for lid in self.of_type(resource_type)])
+        return self._name_indexes[resource_type]
+
     def presence(self, logical_id: str, world: World) -> Truth:
         """Whether a resource exists in `world` (its Condition may be undecided)."""
         name = self.resources[logical_id].get("Condition")
@@ -81,6 +89,50 @@ class DocumentIndex:
             assigned = world.assignment.get(name)
             return decided if assigned is None else assigned
         return decided is not False
+
+
+class NameIndex:
+    """Resources of one type by their name: the physical id read live, else the name the template gives.
+
+    A name known as text, or as text whose unknown pieces always stand for the same value (a parameter),
+    is looked up directly; the others may equal many names and are compared one by one.
+    """
+
+    def __init__(self, resources: list[tuple[str, Mapping[str, Any]]]) -> None:
+        self.exact: dict[Any, list[str]] = {}
+        self.literals: list[tuple[str, str]] = []
+        self.loose: list[tuple[str, Any]] = []
+        for logical_id, resource in resources:
+            physical = resource.get("PhysicalId")
+            name = physical if physical is not None else given_name(resource)
+            if isinstance(name, str):
+                self.exact.setdefault(name, []).append(logical_id)
+                self.literals.append((logical_id, name))
+            elif isinstance(name, Text) and tokens_of(name):
+                self.exact.setdefault(tokens_of(name), []).append(logical_id)
+                self.loose.append((logical_id, name))
+            elif name is not None:
+                self.loose.append((logical_id, name))
+
+    def lookup(self, name: Any, world: World) -> tuple[list[str], list[tuple[str, frozenset[Origin]]]]:
+        """The resources `name` is certainly the name of, and those it may be (with why it may)."""
+        if isinstance(name, str):
+            sure = list(self.exact.get(name, ()))
+            candidates = [(lid, value) for lid, value in self.loose if lid not in sure]
+        elif isinstance(name, Text):
+            sure = list(self.exact.get(tokens_of(name), ())) if tokens_of(name) else []
+            candidates = [(lid, value) for lid, value in self.literals if may_match(name, value)]
+            candidates += [(lid, value) for lid, value in self.loose if lid not in sure]
+        else:
+            sure, candidates = [], [*self.literals, *self.loose]
+        maybe: list[tuple[str, frozenset[Origin]]] = []
+        for logical_id, value in candidates:
+            same = world.equal(name, value)
+            if same is True:
+                sure.append(logical_id)
+            elif isinstance(same, Unknown):
+                maybe.append((logical_id, same.origins))
+        return sure, maybe
 
 
 def _service_of(resource_type: str) -> str:

@@ -290,7 +290,7 @@ def _plain_equal(left: Any, right: Any) -> bool:
 _STABLE = frozenset({"parameter", "pseudo", "ssm-parameter", "import", "dynamic-reference"})
 
 
-def _tokens(value: Any) -> tuple:
+def tokens_of(value: Any) -> tuple:
     """A Text's pieces as comparable tokens: literals, references by identity, unknowns by their origin."""
     parts = value.parts if isinstance(value, Text) else (value,)
     tokens: list[Any] = []
@@ -309,8 +309,8 @@ def _tokens(value: Any) -> tuple:
 
 def _text_equal(left: Any, right: Any) -> Truth:
     origins = deep_origins(left) | deep_origins(right)
-    same = _tokens(left)
-    if same and same == _tokens(right):
+    same = tokens_of(left)
+    if same and same == tokens_of(right):
         return True
     if isinstance(right, str):
         left, right = right, left

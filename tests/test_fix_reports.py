@@ -110,3 +110,18 @@ def test_a_waived_failure_is_not_offered_a_fix():
         fixes = fix_payload(results, RULES, ENVIRONMENTS)
     assert "PAY-RDS-BACKTRACK-001" not in {e["rule_id"] for e in fixes["fixes"]}
     assert "BacktrackWindow" not in fixes["patches"][0]["diff"]
+
+
+def test_a_template_with_too_many_failures_gets_a_note_instead_of_fixes(tmp_path, monkeypatch):
+    from checker.cli import main
+    from checker.fix import report as fix_report
+
+    monkeypatch.setattr(fix_report, "REPORT_LIMIT", 1)
+    monkeypatch.chdir(ROOT)
+    target = tmp_path / "report.json"
+    main(["scan", str(SEED), "--env", "prod", "-q", "--json", str(target), "--markdown", str(tmp_path / "r.md")])
+    payload = json.loads(target.read_text())
+    assert payload["fixes"] == [] and [p["diff"] for p in payload["patches"]] == [""]
+    [note] = [n for n in payload["notes"] if "too many to make and verify" in n]
+    assert note.endswith(f"checker fix {SEED} makes them")
+    assert "too many to make and verify" in (tmp_path / "r.md").read_text()

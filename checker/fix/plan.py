@@ -188,24 +188,101 @@ def fix_template(source: SourceText, rules: list[Rule], environments: list[Envir
 
     `together`: each fix builds on the ones before and the plan's text has them all; otherwise each fix
     is made alone on the original text (its outcome holds its own patched text).
+
+    A rule's fixes on all its failing resources are first made and verified as one change (one render and
+    evaluation of the template, however many resources fail the rule); only when that change is refused
+    are they tried one by one, so that each refusal names its reason. Made alone, each resource's patch is
+    the part of its rule's verified change that concerns it.
     """
     original = source.full_text
     examples: dict[str, Any] = {}
     start = _State(source, *assess(source, rules, environments, examples))
     state = start
     outcomes = []
-    for rule, resource, failing in _failures(start.results, rules, source, wanted):
+    for rule, group in _by_rule(_failures(start.results, rules, source, wanted)):
+        base = state if together else start
         if together:
-            still = frozenset(e for e in failing
-                              if getattr(state.results.get((rule.id, e, resource)), "status", None) == FAIL)
-            if not still:
-                names = [e.name for e in environments if e.name in failing]
-                outcomes.append(FixOutcome(rule.id, resource, names, RESOLVED, "an earlier fix resolved it"))
+            group, resolved = _still_failing(state, rule, group)
+            outcomes += [FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing],
+                                    RESOLVED, "an earlier fix resolved it") for resource, failing in resolved]
+            if not group:
                 continue
-            failing = still
-        outcome, kept = _attempt(state if together else start, rules, environments, rule, resource, failing,
-                                 examples)
-        outcomes.append(outcome)
-        if together and kept is not None:
-            state = kept
+        batch = _attempt_all(base, rules, environments, rule, group, examples) if len(group) > 1 else None
+        if batch is not None:
+            made, kept = batch
+            outcomes += made if together else [_alone(start, rule, outcome, examples) for outcome in made]
+            if together:
+                state = kept
+            continue
+        for resource, failing in group:
+            if together:
+                still, _ = _still_failing(state, rule, [(resource, failing)])
+                if not still:
+                    outcomes.append(FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing],
+                                               RESOLVED, "an earlier fix resolved it"))
+                    continue
+            outcome, kept_one = _attempt(state if together else start, rules, environments, rule, resource, failing,
+                                         examples)
+            outcomes.append(outcome)
+            if together and kept_one is not None:
+                state = kept_one
     return FixPlan(source.path, original, state.source.full_text, outcomes, examples)
+
+
+Group = list[tuple["str | None", frozenset[str]]]
+
+
+def _by_rule(failures: list[tuple[Rule, str | None, frozenset[str]]]) -> list[tuple[Rule, Group]]:
+    """Failures grouped by rule, in the order their first failure comes."""
+    groups: dict[str, tuple[Rule, Group]] = {}
+    for rule, resource, failing in failures:
+        groups.setdefault(rule.id, (rule, []))[1].append((resource, failing))
+    return list(groups.values())
+
+
+def _still_failing(state: _State, rule: Rule, group: Group) -> tuple[Group, Group]:
+    """The group's failures that still fail on `state`, and those an earlier fix resolved."""
+    still: Group = []
+    resolved: Group = []
+    for resource, failing in group:
+        now = frozenset(e for e in failing
+                        if getattr(state.results.get((rule.id, e, resource)), "status", None) == FAIL)
+        (still if now else resolved).append((resource, now if now else failing))
+    return still, resolved
+
+
+def _attempt_all(state: _State, rules: list[Rule], environments: list[Environment], rule: Rule, group: Group,
+                 examples: dict[str, Any]) -> tuple[list[FixOutcome], _State] | None:
+    """A rule's fix made on every resource of `group` at once and verified once; None when that fails."""
+    spec = rule.fix
+    if spec is None or spec.none is not None:
+        return None
+    trial = state.source.copy()
+    added = dict(examples)
+    made = []
+    try:
+        for resource, failing in group:
+            notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
+            if otherwise is not None:
+                return None
+            made.append(FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing], FIXED,
+                                   note=spec.note, notes=notes, before=state.source.full_text))
+        if dangling(trial.body) - dangling(state.source.body):
+            return None
+        facts_after, results_after = assess(trial, rules, environments, added)
+        if any(problems(state.results, results_after, rule.id, resource, failing) for resource, failing in group):
+            return None
+    except Exception:  # noqa: BLE001 - one by one, each fix's own attempt says what went wrong
+        return None
+    for outcome in made:
+        outcome.after = trial.full_text
+    examples.update(added)
+    return made, _State(trial, facts_after, results_after)
+
+
+def _alone(start: _State, rule: Rule, outcome: FixOutcome, examples: dict[str, Any]) -> FixOutcome:
+    """The part of a verified group change that concerns one resource, made on the original text."""
+    alone = start.source.copy()
+    notes, _ = _apply(alone, start.facts, rule, outcome.resource, frozenset(outcome.environments), dict(examples))
+    outcome.before, outcome.after, outcome.notes = start.source.full_text, alone.full_text, notes
+    return outcome

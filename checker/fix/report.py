@@ -22,6 +22,10 @@ from checker.results import FAIL, Result
 from checker.rules import Rule
 
 MAX_COMMENT = 60_000  # characters; GitHub refuses review comments longer than 65,536
+# Failing rules and subjects in one template beyond which a report offers no fixes: each edit re-reads the
+# whole template to prove it, so the cost grows with the failures times the template's size. `checker fix`
+# still makes them all.
+REPORT_LIMIT = 40
 
 
 def read_source(path: str | Path) -> SourceText:
@@ -56,6 +60,13 @@ def fix_payload(results: list[Result], rules: list[Rule],
     for path in sorted({file for file, *_ in failing}):
         def wanted(rule_id: str, resource: str | None, env: str, path: str = path) -> bool:
             return (path, rule_id, resource, env) in failing
+
+        subjects = {(rule_id, resource) for file, rule_id, resource, _ in failing if file == path}
+        if len(subjects) > REPORT_LIMIT:
+            patches.append({"file": path, "rules": [], "diff": "", "hunks": [], "suggestions": [], "notes": [
+                f"{len(subjects)} failing rules and resources: too many to make and verify in a report; "
+                f"checker fix {path} makes them"]})
+            continue
 
         deployed = environments(path) if callable(environments) else environments
         try:
@@ -195,10 +206,13 @@ def markdown_lines(payload: dict, code: Any, escape: Any, max_lines: int = 150) 
     lines: list[str] = []
     for patch in payload.get("patches") or []:
         diff = patch["diff"].splitlines()
-        shown = "\n".join(diff[:max_lines]) + ("\n…" if len(diff) > max_lines else "")
-        marks = fence(shown)
-        lines += ["", f"**{code(patch['file'])}**: `checker fix {escape(patch['file'])} --write` fixes "
-                      f"{', '.join(code(r) for r in patch['rules'])}", "", f"{marks}diff", shown, marks]
+        if diff:
+            shown = "\n".join(diff[:max_lines]) + ("\n…" if len(diff) > max_lines else "")
+            marks = fence(shown)
+            lines += ["", f"**{code(patch['file'])}**: `checker fix {escape(patch['file'])} --write` fixes "
+                          f"{', '.join(code(r) for r in patch['rules'])}", "", f"{marks}diff", shown, marks]
+        else:  # a template with too many failures for a report to patch
+            lines += ["", f"**{code(patch['file'])}**:"]
         lines += [f"- {escape(note)}" for note in dict.fromkeys(patch.get("notes") or [])]
     unfixed = [e for e in payload.get("fixes") or [] if e.get("status") != FIXED]
     if unfixed:

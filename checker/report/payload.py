@@ -66,7 +66,8 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         "input_errors": [str(e) for e in report.errors],
         "skipped": [str(e) for e in report.skipped],
         "unknown_resource_types": [asdict(u) for u in report.unknown_types],
-        "notes": report.notes,
+        "notes": report.notes + [f"{patch['file']}: {note}" for patch in (fixes or {}).get("patches", [])
+                                 if not patch.get("diff") for note in patch.get("notes", [])],
         "waivers": report.waivers.to_dict() if report.waivers else {"applied": [], "expired": [], "stale": []},
         "baseline": None,
         "gate": None,
