@@ -69,7 +69,7 @@ def config(environments: int) -> str:
 
 
 def multiplied_rules(copies: int, into: Path) -> Path:
-    """The bundled pack `copies` times over, each copy's rule ids renamed."""
+    """The bundled pack `copies` times over, each copy's rule ids renamed (its controls declared once)."""
     import re
 
     into.mkdir()
@@ -78,17 +78,25 @@ def multiplied_rules(copies: int, into: Path) -> Path:
         (into / path.name).write_text(text)
         ids = re.findall(r"^\s*- id: ([A-Z][A-Z0-9-]+)\s*$", text, re.MULTILINE)  # rules, not controls
         for copy in range(1, copies if ids else 1):
-            renamed = text
+            renamed = re.sub(r"^controls:\n(?:[ #-].*\n|\n)*", "", text, flags=re.MULTILINE)
             for rule_id in ids:
                 renamed = re.sub(rf"\b{re.escape(rule_id)}\b", f"{rule_id}-C{copy}", renamed)
             (into / f"{path.stem}-{copy}.yaml").write_text(renamed)
     return into
 
 
-def run(command: list[str], cwd: Path) -> tuple[float, float]:
-    """CPU seconds (user + system) and peak RSS in MiB of one whole process."""
-    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, usage = os.wait4(process.pid, 0)
+def run(command: list[str], cwd: Path, report: Path | None = None) -> tuple[float, float]:
+    """CPU seconds (user + system) and peak RSS in MiB of one whole process. A scan must write its
+    `report` (exit 1 for findings and 2 for some unreadable corpus files still do); a run that does not
+    is a failure, not a measurement."""
+    if report is not None:
+        report.unlink(missing_ok=True)
+    with tempfile.TemporaryFile() as errors:
+        process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        _, _, usage = os.wait4(process.pid, 0)
+        if report is not None and not report.exists():
+            errors.seek(0)
+            sys.exit(f"failed: {' '.join(command)}\n{errors.read().decode(errors='replace')[-2000:]}")
     return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
@@ -132,7 +140,7 @@ def main() -> None:
     for _ in range(args.runs):
         for name, (command, files, cwd) in workloads.items():
             floors[name].append(run([python, "-c", FLOOR, *files], cwd))
-            measured[name].append(run(command, cwd))
+            measured[name].append(run(command, cwd, work / "report.json"))
     print(f"{args.runs} runs each, interleaved with the floor; CPU seconds (median), peak RSS (largest)")
     print(f"{'workload':<34} {'scan':>9} {'floor':>9} {'ratio':>7} {'peak MiB':>9}")
     for name in workloads:

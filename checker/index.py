@@ -1,13 +1,16 @@
 """A document's resources indexed once: by type, by name (logical id, physical id, ARN), and by presence."""
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Mapping
 from typing import Any
 
-from checker.logic import Truth, World, may_match, tokens_of
+from checker.logic import Truth, World, leading_literal, match_pattern, may_match, tokens_of
 from checker.names import fixed_arn, fixed_name, given_name
 from checker.partitions import partition_of
 from checker.values import Origin, Text, Unknown, deep_origins
+
+_LAST = chr(0x10FFFF)  # sorts after every character: names starting with s lie in [s, s + _LAST)
 
 # The service part of an ARN, for resource types whose namespace says otherwise.
 _ARN_SERVICES = {"ElasticLoadBalancingV2": "elasticloadbalancing", "Logs": "logs", "Events": "events"}
@@ -95,24 +98,29 @@ class NameIndex:
     """Resources of one type by their name: the physical id read live, else the name the template gives.
 
     A name known as text, or as text whose unknown pieces always stand for the same value (a parameter),
-    is looked up directly; the others may equal many names and are compared one by one.
+    is looked up directly; the others may equal many names and are compared with the names that share
+    their literal beginning (found by bisection among the sorted known names), so a name like
+    `/aws/lambda/${Function}` costs the group names under `/aws/lambda/`, not every name of the type.
     """
 
     def __init__(self, resources: list[tuple[str, Mapping[str, Any]]]) -> None:
         self.exact: dict[Any, list[str]] = {}
-        self.literals: list[tuple[str, str]] = []
+        literals: list[tuple[str, str]] = []
         self.loose: list[tuple[str, Any]] = []
         for logical_id, resource in resources:
             physical = resource.get("PhysicalId")
             name = physical if physical is not None else given_name(resource)
             if isinstance(name, str):
                 self.exact.setdefault(name, []).append(logical_id)
-                self.literals.append((logical_id, name))
+                literals.append((name, logical_id))
             elif isinstance(name, Text) and tokens_of(name):
                 self.exact.setdefault(tokens_of(name), []).append(logical_id)
                 self.loose.append((logical_id, name))
             elif name is not None:
                 self.loose.append((logical_id, name))
+        literals.sort()
+        self.names = [name for name, _ in literals]
+        self.literals = [(logical_id, name) for name, logical_id in literals]
 
     def lookup(self, name: Any, world: World) -> tuple[list[str], list[tuple[str, frozenset[Origin]]]]:
         """The resources `name` is certainly the name of, and those it may be (with why it may)."""
@@ -121,8 +129,12 @@ class NameIndex:
             candidates = [(lid, value) for lid, value in self.loose if lid not in sure]
         elif isinstance(name, Text):
             sure = list(self.exact.get(tokens_of(name), ())) if tokens_of(name) else []
-            candidates = [(lid, value) for lid, value in self.literals if may_match(name, value)]
-            candidates += [(lid, value) for lid, value in self.loose if lid not in sure]
+            start = leading_literal(name)
+            pattern = match_pattern(name)
+            sharing = self.literals[bisect_left(self.names, start):bisect_left(self.names, start + _LAST)]
+            candidates = [(lid, value) for lid, value in sharing if pattern.fullmatch(value)]
+            candidates += [(lid, value) for lid, value in self.loose
+                           if lid not in sure and _overlap(start, leading_literal(value))]
         else:
             sure, candidates = [], [*self.literals, *self.loose]
         maybe: list[tuple[str, frozenset[Origin]]] = []
@@ -133,6 +145,11 @@ class NameIndex:
             elif isinstance(same, Unknown):
                 maybe.append((logical_id, same.origins))
         return sure, maybe
+
+
+def _overlap(one: str, other: str) -> bool:
+    """Whether two names beginning with these literals could be equal."""
+    return one.startswith(other) or other.startswith(one)
 
 
 def _service_of(resource_type: str) -> str:

@@ -346,6 +346,18 @@ def _literal_end(value: Text | Reference, index: int) -> str:
 
 def may_match(value: Text, literal: str) -> bool:
     """Whether some values of the unknown pieces make `value` equal `literal`."""
-    pattern = "".join(re.escape(p) if isinstance(p, str) else (".+" if isinstance(p, Reference) else ".*")
-                      for p in value.parts)
-    return re.fullmatch(pattern, literal, re.DOTALL) is not None
+    return match_pattern(value).fullmatch(literal) is not None
+
+
+def match_pattern(value: Text) -> re.Pattern[str]:
+    """A pattern matching every text `value` may stand for."""
+    return re.compile("".join(re.escape(p) if isinstance(p, str) else (".+" if isinstance(p, Reference) else ".*")
+                              for p in value.parts), re.DOTALL)
+
+
+def leading_literal(value: Any) -> str:
+    """The text every value of `value` begins with."""
+    if isinstance(value, str):
+        return value
+    first = value.parts[0] if isinstance(value, Text) and value.parts else None
+    return first if isinstance(first, str) else ""

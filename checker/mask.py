@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
 MASK = "****"
@@ -31,7 +32,12 @@ _SHORTEST_EMBEDDED = 4  # a shorter secret is masked only where it is the whole 
 
 
 def is_secret_key(key: Any) -> bool:
-    return isinstance(key, str) and _SECRET_KEY.search(key) is not None
+    return isinstance(key, str) and _secret_name(key)
+
+
+@lru_cache(maxsize=4096)  # property names repeat across resources and results
+def _secret_name(key: str) -> bool:
+    return _SECRET_KEY.search(key) is not None
 
 
 class Masker:
@@ -42,15 +48,18 @@ class Masker:
         self._whole = frozenset(known)
         embedded = sorted((s for s in known if len(s) >= _SHORTEST_EMBEDDED), key=len, reverse=True)
         self._embedded = re.compile("|".join(map(re.escape, embedded))) if embedded else None
+        self._masked: dict[str, str] = {}  # a report repeats its texts (messages, types) many times
 
     def __bool__(self) -> bool:
         return bool(self._whole)
 
     def text(self, value: str) -> str:
-        if value in self._whole:
-            return MASK
-        value = self._embedded.sub(MASK, value) if self._embedded is not None else value
-        return _SHAPES.sub(MASK, value)
+        masked = self._masked.get(value)
+        if masked is None:
+            masked = MASK if value in self._whole else _SHAPES.sub(
+                MASK, self._embedded.sub(MASK, value) if self._embedded is not None else value)
+            self._masked[value] = masked
+        return masked
 
     def mask_at(self, path: str, value: Any) -> Any:
         """`value` masked as found at `path` ("Properties.Environment.Variables.DB_PASSWORD")."""
