@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--workers", default="8,16,32,64")
     parser.add_argument("--matrix-workers", type=int, default=32)
     args = parser.parse_args()
-    from checker.rules import bundled_rule_dirs, load_rules
+    from checker.engine.rules import bundled_rule_dirs, load_rules
 
     rules = {rule.id: rule for rule in load_rules(bundled_rule_dirs())}
     server, upstream = start_emulator()

@@ -138,11 +138,11 @@ def provision(url: str, scale: int = 1, prefix: str = "bench") -> tuple[dict, di
 def measure(url: str, directory: Path, workers: int, latency_s: float) -> tuple[float, Counter, int]:
     import boto3
 
-    from checker.collect.aws import AwsOptions
-    from checker.config import Environment
-    from checker.live import LiveSource, run_live
-    from checker.load import load_template
-    from checker.rules import bundled_rule_dirs, load_rules
+    from checker.engine.rules import bundled_rule_dirs, load_rules
+    from checker.live.aws import AwsOptions
+    from checker.live.scan import LiveSource, run_live
+    from checker.template.environment import Environment
+    from checker.template.load import load_template
 
     session = boto3.Session()
     if latency_s:

@@ -66,13 +66,13 @@ def main() -> None:
     server, upstream = start_emulator()
     from moto.iam.models import get_account_id_from
 
+    from checker.engine.rules import bundled_rule_dirs, load_rules
     from checker.org.run import scan_org
     from checker.org.schedule import dask_cluster
     from checker.org.targets import Account
     from checker.org.work import OrgSpec, pack_rules
     from checker.report import write_reports
     from checker.report.payload import build_payload, rule_pack_version
-    from checker.rules import bundled_rule_dirs, load_rules
     from checker.scan import ScanReport
     from tests.live import org_env
     from tests.live.proxy import start

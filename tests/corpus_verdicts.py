@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from checker.config import Environment
+from checker.engine.results import NOT_APPLICABLE
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.engine.scan import scan_template
 from checker.errors import InputError
-from checker.load import load_template
-from checker.results import NOT_APPLICABLE
-from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import find_templates, scan_template
+from checker.scan import find_templates
+from checker.template.environment import Environment
+from checker.template.load import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT.parent / "shared" / "corpus"

@@ -6,10 +6,10 @@ import os
 
 import pytest
 
-from checker.baseline import finding_key, load_baseline
 from checker.cli import main
+from checker.decision.baseline import finding_key, load_baseline
+from checker.engine.results import FAIL, Result
 from checker.errors import InputError
-from checker.results import FAIL, Result
 from tests.test_waivers import RULES, TEMPLATE, write
 
 NEW_BUCKET = "  Uploads:\n    Type: AWS::S3::Bucket\n"

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from checker.config import Environment, load_config, load_parameter_file, parse_overrides, select_environments
 from checker.errors import InputError
+from checker.project.config import load_config, load_parameter_file, parse_overrides, select_environments
+from checker.template.environment import Environment
 
 
 def write(path, text: str):

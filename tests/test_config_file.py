@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.config import Environment, find_config, load_config
 from checker.errors import InputError
-from checker.plan import plan_environments
+from checker.project.config import find_config, load_config
+from checker.project.plan import plan_environments
 from checker.scan import find_templates
+from checker.template.environment import Environment
 from tests.conftest import ROOT
 
 RULES = """\

@@ -10,11 +10,11 @@ from io import StringIO
 import pytest
 
 from checker.cli import main
-from checker.console import DRIFT_SHOWN, Console
-from checker.progress import Progress
-from checker.results import FAIL, Result
+from checker.engine.results import FAIL, Result
+from checker.report.console import DRIFT_SHOWN, Console
+from checker.report.progress import Progress
+from checker.report.terminal import Paint, colour_enabled, width_of
 from checker.scan import find_templates
-from checker.terminal import Paint, colour_enabled, width_of
 from tests.conftest import ROOT
 from tests.test_gate_cli import _stderr_on_a_terminal
 from tests.test_waivers import RULES, write

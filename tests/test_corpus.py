@@ -7,11 +7,12 @@ import sys
 
 import pytest
 
-from checker.config import Environment
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.engine.scan import scan_template
 from checker.errors import InputError
-from checker.load import load_template
-from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import find_templates, scan_template
+from checker.scan import find_templates
+from checker.template.environment import Environment
+from checker.template.load import load_template
 from tests.conftest import CORPUS
 from tests.corpus_verdicts import SNAPSHOT, verdict_lines
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from checker.config import Environment
+from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.errors import InputError
 from checker.fix.plan import FIXED, fix_template
 from checker.fix.report import read_source
-from checker.load import load_template, read_bytes
 from checker.patch import MISSING
-from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import find_templates
+from checker.template.environment import Environment
+from checker.template.load import load_template, read_bytes
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS}")

@@ -9,17 +9,18 @@ import json
 import jsonschema
 import pytest
 
-from checker.config import select_environments
+from checker.engine.results import FAIL, WAIVED
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.engine.scan import scan_template
 from checker.fix.plan import fix_template
 from checker.fix.report import fix_payload, read_source, suggestions
-from checker.load import Template, parse, validate_shape
+from checker.project.config import select_environments
 from checker.report.html import render_html
 from checker.report.markdown import render_markdown
 from checker.report.payload import build_payload
 from checker.report.sarif import render_sarif
-from checker.results import FAIL, WAIVED
-from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import scan, scan_template
+from checker.scan import scan
+from checker.template.load import Template, parse, validate_shape
 from tests.conftest import ROOT
 
 RULES = load_rules(bundled_rule_dirs())

@@ -11,15 +11,15 @@ import json
 import pytest
 import yaml
 
-from checker.config import Environment
-from checker.evaluate import evaluate
+from checker.engine.cases import CASE_ACCOUNT, CASE_REGIONS, SUBJECT
+from checker.engine.evaluate import evaluate
+from checker.engine.results import ERROR, FAIL
+from checker.engine.rules import TEMPLATE_TARGET, bundled_rule_dirs, load_rules
 from checker.fix.plan import FIXED, NO_FIX, WITHHELD, fix_template
-from checker.load import Template, parse, validate_shape
 from checker.patch import SourceText, plain
-from checker.render import render
-from checker.results import ERROR, FAIL
-from checker.rules import TEMPLATE_TARGET, bundled_rule_dirs, load_rules
-from checker.selftest import CASE_ACCOUNT, CASE_REGIONS, SUBJECT
+from checker.template.environment import Environment
+from checker.template.load import Template, parse, validate_shape
+from checker.template.render import render
 
 RULES = load_rules(bundled_rule_dirs())
 FIXABLE = [rule for rule in RULES if rule.fix is not None and rule.fix.offered]

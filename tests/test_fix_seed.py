@@ -7,16 +7,16 @@ import subprocess
 
 import pytest
 
-from checker.config import load_config
+from checker.engine.results import ERROR, FAIL
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.engine.scan import peer_documents, scan_template
 from checker.fix.facts import with_values
 from checker.fix.plan import FIXED, RESOLVED, fix_template
 from checker.fix.report import read_source
-from checker.load import Template, parse, validate_shape
 from checker.patch import SourceText
-from checker.plan import plan_environments
-from checker.results import ERROR, FAIL
-from checker.rules import bundled_rule_dirs, load_rules
-from checker.scan import peer_documents, scan_template
+from checker.project.config import load_config
+from checker.project.plan import plan_environments
+from checker.template.load import Template, parse, validate_shape
 from tests.conftest import ROOT
 
 RULES = load_rules(bundled_rule_dirs())

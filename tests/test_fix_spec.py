@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.fix.spec import FORMS, VERBS, FixSpecError, parse_path
-from checker.rules import load_rule_file
+from checker.engine.fix_spec import FORMS, VERBS, FixSpecError, parse_path
+from checker.engine.rules import load_rule_file
 from tests.conftest import ROOT
 from tests.test_rule_loading import private_cache, rejection, rule_with, write_rules  # noqa: F401 - fixture
 

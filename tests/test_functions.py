@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from checker.expressions import Context, Expression
-from checker.functions import pattern_accepts, regex_match, schedule_days
-from checker.values import Origin, Reference, Unknown
+from checker.engine.context import Context
+from checker.engine.expressions import Expression
+from checker.engine.functions import pattern_accepts, regex_match, schedule_days
+from checker.template.values import Origin, Reference, Unknown
 
 # --- schedule_days -------------------------------------------------------------------------------------
 

@@ -5,20 +5,14 @@ from types import SimpleNamespace
 
 import pytest
 
-from checker.baseline import Baseline, finding_key
-from checker.config import Environment
+from checker.decision.baseline import Baseline, finding_key
+from checker.decision.gate import decide, environment_refusals, explain
+from checker.engine.results import ERROR, FAIL, PASS, Result
 from checker.errors import InputError
-from checker.gate import (
-    ChangeSet,
-    change_set_environment,
-    decide,
-    environment_refusals,
-    explain,
-    read_change_set,
-    resolve_parameters,
-    template_from_body,
-)
-from checker.results import ERROR, FAIL, PASS, Result
+from checker.live.changeset import ChangeSet, read_change_set, resolve_parameters
+from checker.scan import change_set_environment
+from checker.template.environment import Environment
+from checker.template.load import template_from_body
 
 STACK_ID = "arn:aws:cloudformation:eu-west-1:111122223333:stack/payments/6c8f7a10-0000-4000-8000-000000000000"
 

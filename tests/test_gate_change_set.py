@@ -25,8 +25,8 @@ from moto.core.responses import ActionResult
 from moto.server import ThreadedMotoServer
 
 from checker.cli import main
-from checker.load import load_template
-from checker.results import FAIL
+from checker.engine.results import FAIL
+from checker.template.load import load_template
 from tests.conftest import ROOT
 
 PAYMENT = ROOT / "templates" / "payment-stack.yaml"

@@ -11,7 +11,7 @@ from io import StringIO
 import pytest
 
 from checker.cli import main
-from checker.progress import Progress
+from checker.report.progress import Progress
 from tests.conftest import ROOT
 from tests.test_waivers import RULES, write
 

@@ -6,9 +6,9 @@ import tracemalloc
 
 import pytest
 
-import checker.load
+import checker.template.load
 from checker.errors import InputError
-from checker.load import NotATemplate, Template, load_template, parse
+from checker.template.load import NotATemplate, Template, load_template, parse
 
 
 def parse_error(text: str) -> InputError:
@@ -268,7 +268,7 @@ def test_non_utf8_file_is_an_input_error(tmp_path):
 
 
 def test_file_larger_than_the_limit_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(checker.load, "MAX_BYTES", 10)
+    monkeypatch.setattr(checker.template.load, "MAX_BYTES", 10)
     path = tmp_path / "t.yaml"
     path.write_text("Resources: {}\n")
     assert load_error(path).message == "file is 14 bytes; templates over 10 bytes are refused"

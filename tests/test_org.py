@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.collect.retry import Stop
+from checker.engine.results import Result
 from checker.errors import InputError
+from checker.live.retry import Stop
 from checker.org.assign import load_organization
 from checker.org.limits import AccountPace, TokenBucket, budgets
-from checker.org.pages import account_rows, write_pages
 from checker.org.stream import Stream, read_stream
 from checker.org.targets import StackTarget, read_accounts_file, wanted
 from checker.org.work import StackOutcome
-from checker.results import Result
+from checker.report.pages import account_rows, write_pages
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,10 +6,10 @@ import subprocess
 
 import pytest
 
-from checker.config import load_config, select_environments
-from checker.plan import plan_environments
-from checker.results import ERROR, FAIL
-from checker.rules import bundled_rule_dirs, load_rules
+from checker.engine.results import ERROR, FAIL
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.project.config import load_config, select_environments
+from checker.project.plan import plan_environments
 from checker.scan import scan
 from tests.conftest import ROOT
 

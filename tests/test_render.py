@@ -5,12 +5,12 @@ import time
 
 import pytest
 
-from checker.config import Environment
 from checker.errors import InputError
-from checker.load import Template, parse
-from checker.regions import commercial_regions
-from checker.render import render
-from checker.values import Choice, Maybe, Reference, Text, Unknown, display
+from checker.template.environment import Environment
+from checker.template.load import Template, parse
+from checker.template.regions import commercial_regions
+from checker.template.render import render
+from checker.template.values import Choice, Maybe, Reference, Text, Unknown, display
 
 ABSENT = object()
 

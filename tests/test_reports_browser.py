@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from checker.config import select_environments
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.project.config import select_environments
 from checker.report import write_atomic
 from checker.report.html import render_html
 from checker.report.merge import merge
 from checker.report.payload import build_payload
 from checker.report.view import ATTENTION
-from checker.rules import bundled_rule_dirs, load_rules
 from checker.scan import scan
 from tests.conftest import ROOT
 from tests.test_reports import HOSTILE, fixture_payload

@@ -11,7 +11,8 @@ import threading
 
 import pytest
 
-from checker.cli import REPORT_FORMATS, main
+from checker.cli import main
+from checker.project.options import REPORT_FORMATS
 from checker.report import FORMATS, write_atomic, write_reports
 from checker.report.provenance import git_revision
 from tests.test_reports import FIXTURE, STACK

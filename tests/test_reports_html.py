@@ -8,9 +8,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from checker.engine.results import ERROR, FAIL, NOT_FOUND, PASS, WAIVED
 from checker.report.html import render_html
 from checker.report.view import control_matrix, worst
-from checker.results import ERROR, FAIL, NOT_FOUND, PASS, WAIVED
 from tests.test_reports import HOSTILE, fixture_payload
 
 

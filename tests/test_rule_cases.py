@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from checker.rules import (
+from checker.engine.cases import coverage_problems, run_case
+from checker.engine.rules import (
     PARAMETER_TARGET,
     TEMPLATE_TARGET,
     bundled_controls,
@@ -11,7 +12,6 @@ from checker.rules import (
     known_resource_types,
     load_rules,
 )
-from checker.selftest import coverage_problems, run_case
 
 RULES = load_rules(bundled_rule_dirs())
 CASES = [pytest.param(rule, case, id=f"{rule.id}[{case.name}]") for rule in RULES for case in rule.cases]
@@ -44,7 +44,7 @@ def test_rule_cites_aws_documentation_and_explains_itself(rule):
 
 
 def test_every_custom_function_is_documented_for_rule_authors():
-    from checker.expressions import CUSTOM_FUNCTIONS
+    from checker.engine.expressions import CUSTOM_FUNCTIONS
     from tests.conftest import ROOT
 
     documented = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")

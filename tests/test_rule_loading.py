@@ -6,8 +6,8 @@ import copy
 import pytest
 import yaml
 
+from checker.engine.rules import load_rule_file, load_rules
 from checker.errors import InputError
-from checker.rules import load_rule_file, load_rules
 
 RULE = {
     "id": "T-S3-VERSIONING-001",
@@ -254,7 +254,7 @@ def test_bare_null_in_an_expression_is_rejected_as_a_field_name(tmp_path):
 
 
 def test_a_rule_file_added_to_the_pack_can_declare_its_own_control(tmp_path):
-    from checker.rules import bundled_rule_dirs, controls_of
+    from checker.engine.rules import bundled_rule_dirs, controls_of
 
     rule = rule_with(control="data-residency")
     (tmp_path / "extra.yaml").write_text(yaml.safe_dump({
@@ -266,7 +266,7 @@ def test_a_rule_file_added_to_the_pack_can_declare_its_own_control(tmp_path):
 
 
 def test_a_control_declared_twice_is_rejected(tmp_path):
-    from checker.rules import bundled_rule_dirs
+    from checker.engine.rules import bundled_rule_dirs
 
     (tmp_path / "extra.yaml").write_text(yaml.safe_dump({"controls": [
         {"id": "replication", "title": "Again", "description": "Declared by the pack already."}]}))

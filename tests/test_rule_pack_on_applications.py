@@ -7,10 +7,10 @@ from functools import cache
 
 import pytest
 
-from checker.config import Environment
-from checker.results import ERROR, FAIL, NOT_APPLICABLE, PASS
-from checker.rules import bundled_controls, bundled_rule_dirs, load_rules
+from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS
+from checker.engine.rules import bundled_controls, bundled_rule_dirs, load_rules
 from checker.scan import ScanReport, scan
+from checker.template.environment import Environment
 from tests.conftest import ROOT
 
 APPLICATION = ROOT / "tests" / "fixtures" / "orders-service" / "template.yaml"

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from checker.results import ERROR, FAIL, NOT_APPLICABLE, PASS
-from checker.rules import bundled_rule_dirs, load_rules
-from checker.selftest import run_case
+from checker.engine.cases import run_case
+from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS
+from checker.engine.rules import bundled_rule_dirs, load_rules
 
 RULES = load_rules(bundled_rule_dirs())
 CASES = [(rule, case) for rule in RULES for case in rule.cases]

@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from checker.config import Environment
+from checker.engine.rules import rules_from
 from checker.errors import InputError
-from checker.rules import rules_from
 from checker.scan import scan
+from checker.template.environment import Environment
 
 REFERENCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-reference.html"
 PROD = [Environment("prod", "us-east-1", "123456789012")]

@@ -5,11 +5,11 @@ import json
 
 import pytest
 
-from checker.config import Environment
-from checker.evaluate import evaluate
-from checker.load import Template, parse
-from checker.render import render
-from checker.rules import rules_from
+from checker.engine.evaluate import evaluate
+from checker.engine.rules import rules_from
+from checker.template.environment import Environment
+from checker.template.load import Template, parse
+from checker.template.render import render
 
 REFERENCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-reference.html"
 

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
-from checker.config import Environment
+from checker.decision.waivers import WAIVER_FILE, apply_waivers, load_waiver_file
+from checker.engine.results import FAIL, PASS, WAIVED, Result
+from checker.engine.rules import load_rules
 from checker.errors import InputError
-from checker.results import FAIL, PASS, WAIVED, Result
-from checker.rules import load_rules
 from checker.scan import scan
-from checker.waivers import WAIVER_FILE, apply_waivers, load_waiver_file
+from checker.template.environment import Environment
 
 TODAY = date(2025, 6, 15)
 ENVIRONMENTS = [Environment("prod", "us-east-1"), Environment("dev", "us-west-2")]
@@ -225,7 +225,7 @@ def test_waivers_apply_to_live_results_alike():
                   "AWS::S3::Bucket", None, None, "BucketEncryption is missing", None)
     entry = {"rule": "TEST-BUCKET-ENC-001", "resource": "Logs", "reason": "r", "approved_by": "a",
              "expires": "2025-06-30"}
-    from checker.waivers import waiver_from
+    from checker.decision.waivers import waiver_from
     everywhere = waiver_from(entry, "w.yaml", 1)
     beside_a_template = waiver_from(entry, "w.yaml", 1, directory="/some/templates")
     results, outcome = apply_waivers([live], [everywhere], TODAY)

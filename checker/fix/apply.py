@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checker.expressions import Context as ExpressionContext
-from checker.expressions import EvaluationError, Expression
+from checker.engine.context import Context as ExpressionContext
+from checker.engine.expressions import EvaluationError, Expression
+from checker.engine.fix_spec import Step
+from checker.engine.logic import World
 from checker.fix.facts import FixError
 from checker.fix.placement import NO_VALUE, add_section_entry, condition_for, conditional
-from checker.fix.spec import Step
 from checker.fix.values import Context, Resolver, Scope
-from checker.logic import World
 from checker.patch import MISSING, dotted
 
 

@@ -10,14 +10,14 @@ import argparse
 import sys
 from typing import TextIO
 
-from checker.config import find_config, parse_overrides
+from checker.engine.rules import Rule
 from checker.errors import InputError
 from checker.fix.diff import unified_diff
 from checker.fix.plan import FIXED, RESOLVED, FixPlan, fix_template
 from checker.fix.report import read_source
-from checker.load import load_template
-from checker.plan import plan_environments
-from checker.rules import Rule
+from checker.project.config import find_config, parse_overrides
+from checker.project.plan import plan_environments
+from checker.template.load import load_template
 
 _LABELS = {FIXED: "fixed", RESOLVED: "resolved", "WITHHELD": "withheld", "NO_FIX": "no fix"}
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checker.config import Environment
-from checker.load import Template, validate_shape
 from checker.patch import SourceText, plain
-from checker.render import render
-from checker.sam import expand
+from checker.template.environment import Environment
+from checker.template.load import Template, validate_shape
+from checker.template.render import render
+from checker.template.sam import expand
 
 _PROBE = "CheckerFixProbe"
 

@@ -9,17 +9,17 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.config import Environment
+from checker.engine.fix_spec import FixSpec, Step
+from checker.engine.results import FAIL, Result
+from checker.engine.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
 from checker.errors import InputError
 from checker.fix.apply import Applier
 from checker.fix.facts import Facts, FixError
-from checker.fix.spec import FixSpec, Step
 from checker.fix.values import Context, Scope
 from checker.fix.verify import Key, assess, dangling, problems
 from checker.patch import MISSING, PatchError, SourceText
-from checker.render import referenced_parameters
-from checker.results import FAIL, Result
-from checker.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
+from checker.template.environment import Environment
+from checker.template.render import referenced_parameters
 
 FIXED, WITHHELD, NO_FIX, RESOLVED = "FIXED", "WITHHELD", "NO_FIX", "RESOLVED"
 

@@ -11,15 +11,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from checker.config import Environment
+from checker.engine.results import FAIL, Result
+from checker.engine.rules import Rule
 from checker.errors import InputError
 from checker.fix.diff import hunks, unified_diff
 from checker.fix.facts import FixError
 from checker.fix.plan import FIXED, FixOutcome, fix_template
-from checker.load import decode, read_bytes
 from checker.patch import PatchError, SourceText
-from checker.results import FAIL, Result
-from checker.rules import Rule
+from checker.template.environment import Environment
+from checker.template.load import decode, read_bytes
 
 MAX_COMMENT = 60_000  # characters; GitHub refuses review comments longer than 65,536
 # Failing rules and subjects in one template beyond which a report offers no fixes: each edit re-reads the

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from checker.engine.fix_spec import parse_path
 from checker.fix.facts import Facts, FixError, level_of
 from checker.fix.placement import per_environment
-from checker.fix.spec import parse_path
 from checker.patch import MISSING, SourceText, dotted
 
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")

@@ -8,12 +8,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from checker.config import Environment
-from checker.evaluate import evaluate
+from checker.engine.evaluate import evaluate
+from checker.engine.results import ERROR, FAIL, Result
+from checker.engine.rules import Rule
 from checker.fix.facts import Facts, learn
 from checker.patch import SourceText
-from checker.results import ERROR, FAIL, Result
-from checker.rules import Rule
+from checker.template.environment import Environment
 
 Key = tuple[str, str, "str | None"]  # rule id, environment, resource
 _BROKEN = (FAIL, ERROR)

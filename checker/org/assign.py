@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError
-from checker.load import load_template, parse, read_text
+from checker.template.load import load_template, parse, read_text
 
 _MATCH_KEYS = {"account", "region", "stack", "tag"}
 

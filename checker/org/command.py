@@ -10,13 +10,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from checker.collect.aws import AwsOptions, Clients, check_region, open_session
-from checker.collect.runner import Runner
-from checker.config import Environment, parse_overrides
+from checker.cli.run import start
+from checker.decision.gate import decide
+from checker.decision.waivers import live_waivers
+from checker.engine.results import FAIL, PASS, UNCHECKED, Result
+from checker.engine.rules import bundled_rule_dirs
 from checker.errors import InputError
-from checker.gate import decide
-from checker.live import live_waivers
-from checker.mask import Masker
+from checker.live.aws import AwsOptions, Clients, check_region, open_session
+from checker.live.runner import Runner
 from checker.org.assign import load_organization
 from checker.org.limits import budgets
 from checker.org.run import OrgScan, scan_org
@@ -24,13 +25,13 @@ from checker.org.schedule import dask_cluster
 from checker.org.stream import Stream
 from checker.org.targets import Account, organization_accounts, read_accounts_file
 from checker.org.work import OrgSpec, pack_rules
-from checker.progress import Progress
+from checker.project.config import parse_overrides
 from checker.report.payload import build_payload, rule_pack_version
+from checker.report.progress import Progress
 from checker.report.view import WORST_FIRST, status_rank, worst
-from checker.results import FAIL, PASS, UNCHECKED, Result
-from checker.rules import bundled_rule_dirs
-from checker.run import start
 from checker.scan import ScanReport
+from checker.template.environment import Environment
+from checker.template.mask import Masker
 
 
 def run_org_command(args: argparse.Namespace) -> int:

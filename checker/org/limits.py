@@ -5,7 +5,7 @@ the account's own workloads most of its quota. Each account has a budget per ser
 second and a burst). Its stacks are scanned by at most `concurrency` tasks at once (the driver's cap), so
 each worker gives the account budget / concurrency, shared by all its tasks of that account on that worker:
 however the tasks are spread, the account never receives more than its budget. When a service throttles
-anyway, the adaptive pace (checker.collect.retry.Pace) slows every task of the account on the worker.
+anyway, the adaptive pace (checker.live.retry.Pace) slows every task of the account on the worker.
 """
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Mapping
 
-from checker.collect.retry import Pace, Stop
+from checker.live.retry import Pace, Stop
 
 # Calls a second and burst a scan allows itself per account, Region and service: about half of what the
 # services document (EC2 refills 20 tokens a second into a bucket of 100 for non-mutating actions; Lambda

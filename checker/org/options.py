@@ -1,9 +1,9 @@
-"""The options of `checker org` (the rule, report, AWS and live options are the other commands', checker/options.py)."""
+"""The options of `checker org`; the rule, report, AWS and live options are the other commands' (project/options.py)."""
 from __future__ import annotations
 
 import argparse
 
-from checker.options import AWS, LIVE
+from checker.project.options import AWS, LIVE
 
 # The live options that apply (checker.yaml may set them too): the role is named per account, and the calls in
 # flight are set per task (--calls-per-task).

@@ -12,13 +12,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from checker.engine.results import Result
+from checker.engine.rules import Rule
 from checker.org.schedule import Cluster, Progress, scan_organization
 from checker.org.stream import Stream
 from checker.org.targets import Account, RegionTarget
 from checker.org.work import OrgSpec, RegionOutcome, StackOutcome, not_scanned
 from checker.report.view import worst
-from checker.results import Result
-from checker.rules import Rule
 
 _LISTED = ("not_found", "not_collected", "errors", "deleted", "outputs_not_understood")
 

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from checker.engine.results import Result
 from checker.errors import InputError
-from checker.mask import Masker
 from checker.org.targets import StackTarget
 from checker.org.work import RegionOutcome, StackOutcome
 from checker.report.merge import as_result
-from checker.results import Result
+from checker.template.mask import Masker
 
 FORMAT = 1
 

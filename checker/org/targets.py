@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.collect.runner import CallFailed, Runner
 from checker.errors import InputError
-from checker.load import read_text
+from checker.live.runner import CallFailed, Runner
+from checker.template.load import read_text
 
 ACCOUNT_ID = re.compile(r"\d{12}")
 # Stacks that hold no resources to check: deleted, created for a change set never executed, or whose

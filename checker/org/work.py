@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from checker.config import Environment
+from checker.engine.results import ERROR, Result
+from checker.engine.rules import Rule, load_rules
 from checker.org.assign import Organization
 from checker.org.limits import BUDGETS
 from checker.org.targets import RegionTarget, StackTarget
-from checker.results import ERROR, Result
-from checker.rules import Rule, load_rules
+from checker.template.environment import Environment
 
 SOURCE = "live"
 

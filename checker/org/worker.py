@@ -3,7 +3,7 @@
 A worker process keeps, per account, one assumed-role session (refreshed before it expires), one client per
 service and Region (boto3 clients are thread-safe, and a client costs tens of milliseconds to create) and one
 pace (limits.py), shared by every task of that account the worker runs. A stack is scanned by the library
-function `checker live` runs (checker.live.scan_live), so verdicts are the same. Tasks never raise for what
+function `checker live` runs (checker.live.scan.scan_live), so verdicts are the same. Tasks never raise for what
 AWS answers: a target that cannot be scanned comes back with its cause.
 """
 from __future__ import annotations
@@ -15,19 +15,18 @@ from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checker.collect.aws import AwsOptions, client_config, open_session
-from checker.collect.retry import Stop
-from checker.collect.runner import CallFailed, Runner
-from checker.config import Environment
 from checker.errors import InputError
-from checker.gate import template_from_body
-from checker.live import LiveSource, scan_live
-from checker.load import Template
-from checker.mask import MASK
+from checker.live.aws import AwsOptions, client_config, open_session
+from checker.live.retry import Stop
+from checker.live.runner import CallFailed, Runner
+from checker.live.scan import LiveSource, scan_live
 from checker.org.limits import AccountPace
 from checker.org.targets import RegionTarget, StackTarget, parameters_of, tags_of, wanted
 from checker.org.work import OrgSpec, RegionOutcome, StackOutcome, not_scanned, unpack_rules
-from checker.values import Origin, Unknown
+from checker.template.environment import Environment
+from checker.template.load import Template, template_from_body
+from checker.template.mask import MASK
+from checker.template.values import Origin, Unknown
 
 DEPLOYED = "stack:"  # how a template read from a stack is named (in messages)
 
@@ -64,7 +63,7 @@ class AccountClients:
 
 @dataclass
 class TaskClients:
-    """What a task's Runner sees (the interface of checker.collect.aws.Clients): the account's shared clients,
+    """What a task's Runner sees (the interface of checker.live.aws.Clients): the account's shared clients,
     the task's options (its share of the run's deadline) and its own request counts."""
 
     shared: AccountClients

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from checker.errors import InputError
-from checker.load import parse
 from checker.patch.emit import JsonEmitter, Style, YamlEmitter, column, detect_style, json_addition, line_indent
 from checker.patch.paths import MISSING, PatchError, at, dotted, nest, plain
 from checker.patch.spans import MAP, SEQ, Node, find, json_spans, yaml_spans
+from checker.template.load import parse
 
 
 class SourceText:

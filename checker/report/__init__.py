@@ -78,7 +78,7 @@ def write_reports(payload: dict, targets: dict[str, str | None], stdout_format: 
             continue
         try:
             if name == "html" and payload.get("org"):  # an organisation's report is paged: one page per account
-                from checker.org.pages import write_pages
+                from checker.report.pages import write_pages
 
                 write_pages(payload, path)
             else:

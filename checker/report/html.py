@@ -1,6 +1,6 @@
 """The auditor's report: one self-contained HTML file with inline CSS and script, nothing fetched.
 
-Rendered with Jinja2 from `checker/report_templates/`, autoescaping on: every value from a template, a
+Rendered with Jinja2 from `checker/report/templates/`, autoescaping on: every value from a template, a
 rule or AWS is text. The page is complete without JavaScript; the script only filters and sorts.
 """
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from checker.engine.results import NOT_APPLICABLE
 from checker.fix.report import fixes_of_rule
 from checker.report import view
-from checker.results import NOT_APPLICABLE
 
 
 def pretty_json(value: Any) -> str:
@@ -54,7 +54,7 @@ def dotted(path: Any) -> str:
 
 @lru_cache(maxsize=1)
 def template_environment() -> Environment:
-    env = Environment(loader=PackageLoader("checker", "report_templates"), autoescape=True,
+    env = Environment(loader=PackageLoader("checker.report", "templates"), autoescape=True,
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(pretty=pretty_json, compact=compact_json, dotted=dotted, breakable=breakable,
                        diff_lines=diff_lines)

@@ -9,8 +9,8 @@ import json
 import re
 import xml.etree.ElementTree as ET
 
+from checker.engine.results import FAIL, NOT_APPLICABLE, UNCHECKED, WAIVED
 from checker.report import view
-from checker.results import FAIL, NOT_APPLICABLE, UNCHECKED, WAIVED
 
 # Characters XML 1.0 cannot carry at all, even escaped.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")

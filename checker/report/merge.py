@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from checker.baseline import Baseline, finding_key
+from checker.decision.baseline import Baseline, finding_key
+from checker.engine.results import SEVERITY_ORDER, Result, summarize
 from checker.errors import InputError
-from checker.load import read_json
 from checker.report.payload import input_counts
-from checker.results import SEVERITY_ORDER, Result, summarize
+from checker.template.load import read_json
 
 _RESULT_KEYS = {"rule_id", "control", "severity", "status", "environment", "source", "message"}
 # Keys a merge recomputes rather than combines.

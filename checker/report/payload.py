@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from checker import __version__
-from checker.baseline import BASELINED
-from checker.config import Environment
-from checker.gate import Decision
-from checker.mask import Masker
+from checker.decision.baseline import BASELINED
+from checker.decision.gate import Decision
+from checker.engine.results import summarize
+from checker.engine.rules import Rule, controls_of
 from checker.report.provenance import git_revisions
-from checker.results import summarize
-from checker.rules import Rule, controls_of
 from checker.scan import ScanReport
+from checker.template.environment import Environment
+from checker.template.mask import Masker
 
 TOOL_NAME = "checker"
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from checker.engine.results import FAIL, WAIVED
 from checker.fix.report import fix_for, sarif_fixes
 from checker.report import view
-from checker.results import FAIL, WAIVED
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from checker.results import (
+from checker.engine.results import (
     ERROR,
     FAIL,
     NOT_APPLICABLE,
@@ -22,7 +22,7 @@ from checker.results import (
     UNCHECKED,
     WAIVED,
 )
-from checker.rules import SOURCES
+from checker.engine.rules import SOURCES
 
 # In a group of results the worst status wins (control matrix cells, verdicts, sorting).
 WORST_FIRST = (FAIL, ERROR, NOT_FOUND, NOT_COLLECTED, WAIVED, PASS, NOT_APPLICABLE)

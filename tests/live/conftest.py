@@ -123,7 +123,7 @@ def aws(endpoint: str) -> Callable[..., Any]:
 @pytest.fixture
 def zero_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     """No sleeping between retries (the checker's backoff waits up to seconds)."""
-    from checker.collect import retry
+    from checker.live import retry
 
     monkeypatch.setattr(retry, "BACKOFF_BASE_S", 0.0)
 

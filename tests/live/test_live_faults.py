@@ -7,8 +7,8 @@ import boto3
 import pytest
 
 from checker.cli import main
-from checker.load import load_template
-from checker.rules import bundled_rule_dirs, load_rules
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.template.load import load_template
 from tests.live import payment_env
 from tests.live.faults import Fault
 

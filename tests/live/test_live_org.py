@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 
 from checker.cli import main
+from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.org.run import scan_org
 from checker.org.schedule import Cluster
 from checker.org.stream import Stream
 from checker.org.targets import Account
 from checker.org.work import OrgSpec, pack_rules
 from checker.report.payload import rule_pack_version
-from checker.rules import bundled_rule_dirs, load_rules
 from tests.live import org_env
 from tests.live.proxy import Fault
 
@@ -199,7 +199,7 @@ def test_org_report_renders_in_every_format(org_run, tmp_path):
 
 
 def test_every_call_an_org_scan_makes_is_in_the_org_iam_policy(org_run):
-    from checker.collect.policy import iam_policy
+    from checker.live.permissions import iam_policy
     from tests.live.test_live_stack import S3_ACTIONS
 
     _, payload, _ = org_run
@@ -224,8 +224,8 @@ def test_no_stack_is_scanned_after_the_deadline(organization, endpoint, cluster,
 def test_accounts_are_chosen_by_organizational_unit_and_by_tag(organization, endpoint):
     import boto3
 
-    from checker.collect.aws import AwsOptions, Clients
-    from checker.collect.runner import Runner
+    from checker.live.aws import AwsOptions, Clients
+    from checker.live.runner import Runner
     from checker.org.targets import organization_accounts
 
     orgs = org_env.client(endpoint, "organizations")

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from checker.cli import main
-from checker.rules import bundled_rule_dirs, load_rules
+from checker.engine.rules import bundled_rule_dirs, load_rules
 from tests.live import payment_env
 
 RULES = load_rules(bundled_rule_dirs())
@@ -65,10 +65,10 @@ def test_live_results_point_at_the_template_lines_that_declare_the_resource(endp
 
 
 def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
-    from checker.collect.aws import AwsOptions
-    from checker.config import select_environments
-    from checker.live import LiveSource, run_live
-    from checker.load import load_template
+    from checker.live.aws import AwsOptions
+    from checker.live.scan import LiveSource, run_live
+    from checker.project.config import select_environments
+    from checker.template.load import load_template
 
     steps: list[tuple[int, int, str]] = []
     environments = select_environments(str(payment.config), ["prod"], None, {})
@@ -80,10 +80,10 @@ def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
 
 
 def _scan(endpoint: str, deployment: payment_env.Deployment):
-    from checker.collect.aws import AwsOptions
-    from checker.config import select_environments
-    from checker.live import LiveSource, run_live
-    from checker.load import load_template
+    from checker.live.aws import AwsOptions
+    from checker.live.scan import LiveSource, run_live
+    from checker.project.config import select_environments
+    from checker.template.load import load_template
 
     environments = select_environments(str(deployment.config), ["prod"], None, {})
     source = LiveSource(None, str(deployment.outputs), load_template(payment_env.TEMPLATE))
@@ -91,7 +91,8 @@ def _scan(endpoint: str, deployment: payment_env.Deployment):
 
 
 def test_the_permission_is_read_back_from_the_function_policy(endpoint, payment):
-    from checker.expressions import Context, Expression
+    from checker.engine.context import Context
+    from checker.engine.expressions import Expression
 
     document = _scan(endpoint, payment).documents["prod"]
     permission = document["Resources"]["SnapshotCopyPermission"]

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from checker.collect import COLLECTORS
-from checker.rules import TEMPLATE_TARGET, bundled_rule_dirs, load_rules
+from checker.engine.rules import TEMPLATE_TARGET, bundled_rule_dirs, load_rules
+from checker.live.collectors import COLLECTORS
 
 LIVE_RULES = [rule for rule in load_rules(bundled_rule_dirs()) if "live" in rule.sources]
 _READ = re.compile(r"\b(Properties|Live)\.([A-Za-z0-9]+)")

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from checker.cli import main
-from checker.collect.policy import iam_policy
-from checker.load import load_template
-from checker.rules import bundled_rule_dirs, load_rules
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.live.permissions import iam_policy
+from checker.template.load import load_template
 from tests.live import payment_env
 from tests.live.faults import recording
 

@@ -94,7 +94,7 @@ def test_region_comes_from_aws_region_when_nothing_else_names_one(endpoint, paym
 # --- Credentials ------------------------------------------------------------------------------------------
 
 def test_assumed_role_passes_the_external_id_and_is_assumed_again_before_it_expires(endpoint):
-    from checker.collect.aws import AwsOptions, open_session
+    from checker.live.aws import AwsOptions, open_session
 
     source = boto3.Session()
     requests: list[dict] = []

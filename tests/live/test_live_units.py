@@ -9,12 +9,12 @@ import time
 
 import pytest
 
-from checker.collect import COLLECTORS
-from checker.collect.base import Call, Collector, Target
-from checker.collect.outputs import locate
-from checker.collect.runner import Runner, collect
-from checker.drift import property_drift
-from checker.values import Origin, Reference, Unknown
+from checker.live.collectors import COLLECTORS
+from checker.live.collectors.base import Call, Collector, Target
+from checker.live.drift import property_drift
+from checker.live.outputs import locate
+from checker.live.runner import Runner, collect
+from checker.template.values import Origin, Reference, Unknown
 from tests.conftest import ROOT
 
 RESOURCES = {"Bucket": {"Type": "AWS::S3::Bucket"}, "Key": {"Type": "AWS::KMS::Key"},
@@ -164,7 +164,7 @@ def test_template_scan_never_imports_boto3(tmp_path):
 
 def test_iam_policy_command_prints_the_derived_read_only_policy(capsys):
     from checker.cli import main
-    from checker.collect.policy import iam_policy
+    from checker.live.permissions import iam_policy
 
     assert main(["iam-policy"]) == 0
     printed = json.loads(capsys.readouterr().out)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 
 from checker.cli import main
-from checker.rules import bundled_rule_dirs, load_rules
+from checker.engine.rules import bundled_rule_dirs, load_rules
 from tests.live import payment_env
 
 

@@ -1,0 +1,28 @@
+"""What a rule's expressions may see besides their input."""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from checker.engine.index import DocumentIndex
+from checker.engine.logic import World
+
+if TYPE_CHECKING:
+    from checker.engine.interpreter import Interpreter
+
+Peers = Callable[[str], "Mapping[str, Any] | None"]  # another environment's document, by its name
+
+
+class Context:
+    """The whole document (indexed), the environment's rule params, and the other environments' documents."""
+
+    def __init__(self, document: Mapping[str, Any], params: Mapping[str, Any],
+                 index: DocumentIndex | None = None, peers: Peers | None = None) -> None:
+        self.document = document
+        self.params = params
+        self.index = index if index is not None else DocumentIndex(document)
+        self.peers = peers
+        self.interpreters: dict[tuple[Any, ...], Interpreter] = {}  # by world, made by the expressions run here
+
+
+NO_ASSUMPTIONS = World()  # the world of a document whose Conditions are all decided

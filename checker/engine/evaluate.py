@@ -1,0 +1,193 @@
+"""Evaluate rules on a document: a pure function of (rules, document, environment, source).
+
+Each assertion is true, false or unknown (three-valued, see checker.engine.logic). A result is FAIL when any
+assertion is false, even beside an unknown one; else ERROR when any is unknown; else PASS. A `when` that
+is unknown gives PASS if the assertions hold either way, else ERROR. When a verdict is unknown because of
+conditions the environment leaves open, the rule is judged in each feasible assignment of them (a world):
+the same verdict everywhere is the verdict; a world that fails makes it FAIL, naming that world.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checker.engine.context import NO_ASSUMPTIONS, Context
+from checker.engine.expressions import EvaluationError
+from checker.engine.index import DocumentIndex
+from checker.engine.logic import World
+from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Result
+from checker.engine.rules import PARAMETER_TARGET, PARAMETER_TYPE, TEMPLATE_TARGET, Rule
+from checker.template.mask import Masker, document_secrets
+from checker.template.values import Origin, Unknown, display
+from checker.template.worlds import ConditionSpace
+
+LineOf = Callable[..., "int | None"]
+WHEN = 0  # in `decided_by`: the rule's `when` decided the verdict
+_MAX_WORLDS = 32  # judgements per target when splitting on undecided conditions
+_MAX_REASONS = 5  # origins named in one ERROR message
+
+
+def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
+             file: str | None = None, line_of: LineOf | None = None,
+             peers: Callable[[str], Mapping[str, Any] | None] | None = None) -> list[Result]:
+    """One result per rule and target resource (or one per rule for whole-template rules).
+
+    `peers(name)` is the document of another environment, for rules that compare environments.
+    """
+    index = DocumentIndex(document)
+    masker = Masker(document_secrets(document))
+    overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
+    space = getattr(document, "space", None)
+    results = []
+    for rule in rules:
+        if source not in rule.sources:
+            continue
+        params = rule.params_for(environment)
+        context = Context(document, {**params, **{k: v for k, v in overrides.items() if k in params}}, index, peers)
+        targets = _targets(rule, document, index)
+        if not targets:
+            results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,
+                                  rule.target, file, None, f"no {rule.target} in this {source}", None))
+        for target in targets:
+            if not rule.applies_in(environment):
+                verdict = Verdict(NOT_APPLICABLE, f"applies only in {', '.join(rule.environments or ())}")
+            else:
+                verdict = decide(rule, target.subject, context, space)
+            path = target.path + list(verdict.path)
+            line = line_of(*path) if line_of and path else None
+            evidence = masker.mask(display(verdict.evidence)) if verdict.evidence is not None else None
+            results.append(Result(rule.id, rule.control, rule.severity, verdict.status, environment, source,
+                                  target.name, target.kind, file, line, masker.text(verdict.message), evidence,
+                                  decided_by=verdict.decided_by))
+    return results
+
+
+@dataclass(frozen=True)
+class _Target:
+    name: str | None   # logical id or parameter name; None for the whole document
+    kind: str | None   # resource type, PARAMETER_TYPE, or None
+    subject: dict      # what the rule's expressions see
+    path: list         # where the subject sits in the template
+
+
+def _targets(rule: Rule, document: dict, index: DocumentIndex) -> list[_Target]:
+    if rule.target == TEMPLATE_TARGET:
+        return [_Target(None, None, document, [])]
+    if rule.target == PARAMETER_TARGET:
+        return [_Target(name, PARAMETER_TYPE, {**spec, "Name": name}, ["Parameters", name])
+                for name, spec in (document.get("Parameters") or {}).items() if isinstance(spec, dict)]
+    return [_Target(logical_id, rule.target, index.resources[logical_id], ["Resources", logical_id])
+            for logical_id in index.of_type(rule.target)]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    message: str
+    evidence: Any = None
+    path: list = ()  # type: ignore[assignment]
+    decided_by: tuple[int, ...] = ()  # assertion numbers (1-based; WHEN for `when`) that decide FAIL or ERROR
+    origins: frozenset[Origin] = frozenset()  # what an ERROR rests on
+
+
+def decide(rule: Rule, subject: Any, context: Context, space: ConditionSpace | None) -> Verdict:
+    """The verdict of `rule` on `subject`, splitting into worlds when undecided conditions leave it open."""
+    verdict = judge(rule, subject, context, NO_ASSUMPTIONS)
+    if verdict.status != ERROR or space is None or not _conditions(verdict, {}):
+        return verdict
+    budget = [_MAX_WORLDS]
+    return _combine(_explore(rule, subject, context, space, {}, verdict, budget))
+
+
+def _conditions(verdict: Verdict, assignment: dict[str, bool]) -> list[str]:
+    return sorted({o.name for o in verdict.origins if o.kind == "condition"} - set(assignment))
+
+
+def _explore(rule: Rule, subject: Any, context: Context, space: ConditionSpace, assignment: dict[str, bool],
+             verdict: Verdict, budget: list[int]) -> list[tuple[dict[str, bool], Verdict]]:
+    pending = _conditions(verdict, assignment)
+    if verdict.status != ERROR or not pending or budget[0] <= 0:
+        return [(assignment, verdict)]
+    outcomes = []
+    for value in (True, False):
+        world = {**assignment, pending[0]: value}
+        if space.feasible(world):
+            budget[0] -= 1
+            judged = judge(rule, subject, context, World(world))
+            outcomes += _explore(rule, subject, context, space, world, judged, budget)
+    return outcomes or [(assignment, verdict)]
+
+
+def _combine(outcomes: list[tuple[dict[str, bool], Verdict]]) -> Verdict:
+    for status in (FAIL, ERROR):
+        for assignment, verdict in outcomes:
+            if verdict.status == status:
+                return replace(verdict, message=f"when {_world_text(assignment)}: {verdict.message}")
+    passed = [verdict for _, verdict in outcomes if verdict.status == PASS]
+    return passed[0] if passed else outcomes[0][1]
+
+
+def _world_text(assignment: dict[str, bool]) -> str:
+    return " and ".join(f"{name} is {'true' if value else 'false'}" for name, value in sorted(assignment.items()))
+
+
+def judge(rule: Rule, subject: Any, context: Context, world: World) -> Verdict:
+    """The verdict in one world."""
+    selected: bool | Unknown = True
+    if rule.when is not None:
+        try:
+            selected = world.truth(rule.when.search(subject, context, world))
+        except EvaluationError as exc:
+            return Verdict(ERROR, f"'when' could not be evaluated: {exc}", decided_by=(WHEN,))
+        if selected is False:
+            return Verdict(NOT_APPLICABLE, f"not selected by: {rule.when.text}")
+    params = context.params
+    failures: list[tuple[int, str]] = []
+    unknowns: list[tuple[int, str, frozenset[Origin]]] = []
+    errors: list[tuple[int, str]] = []
+    passed: dict[str, Any] = {}
+    decisive: dict[str, Any] = {}
+    paths: list[list[str]] = []
+    for number, assertion in enumerate(rule.assertions, 1):
+        expression = assertion.expression
+        try:
+            holds = world.truth(expression.search(subject, context, world))
+            seen = expression.evidence(subject, context, world)
+        except EvaluationError as exc:
+            errors.append((number, f"could not evaluate {expression.text!r}: {exc}"))
+            continue
+        label = ".".join(expression.field_path()) or expression.text
+        if holds is True:
+            passed[label] = seen
+            continue
+        if holds is False:
+            failures.append((number, assertion.message.format_map(params)))
+        else:
+            unknowns.append((number, label, holds.origins))
+        decisive[label] = seen
+        paths.append(expression.field_path())
+    path = paths[0] if paths else []
+    if failures and selected is True:
+        return Verdict(FAIL, "; ".join(m for _, m in failures), decisive, path, tuple(n for n, _ in failures))
+    if errors:
+        return Verdict(ERROR, "; ".join(m for _, m in errors), decisive, path, tuple(n for n, _ in errors))
+    if failures:  # the rule fails if it applies, and whether it applies is unknown
+        origins = selected.origins if isinstance(selected, Unknown) else frozenset()
+        message = (f"cannot decide whether the rule applies: {_reasons(origins)}; if it does: "
+                   + "; ".join(m for _, m in failures))
+        return Verdict(ERROR, message, decisive, path, (WHEN,), origins)
+    if unknowns:
+        origins = frozenset().union(*(o for _, _, o in unknowns))
+        if isinstance(selected, Unknown):
+            origins |= selected.origins
+        message = "; ".join(f"cannot decide {label}: {_reasons(o)}" for _, label, o in unknowns)
+        return Verdict(ERROR, message, decisive, path, tuple(n for n, _, _ in unknowns), origins)
+    return Verdict(PASS, rule.title, passed)
+
+
+def _reasons(origins: frozenset[Origin]) -> str:
+    described = sorted({origin.describe() for origin in origins})
+    if len(described) > _MAX_REASONS:
+        described = described[:_MAX_REASONS] + [f"and {len(described) - _MAX_REASONS} more"]
+    return "; ".join(described) or "a value is only known at deployment"

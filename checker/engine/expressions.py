@@ -1,0 +1,140 @@
+"""Rule expressions: JMESPath compiled once, evaluated by the engine's interpreter (checker.engine.interpreter)."""
+from __future__ import annotations
+
+from typing import Any
+
+import jmespath
+from jmespath import exceptions
+
+from checker.engine.context import NO_ASSUMPTIONS, Context
+from checker.engine.functions import FUNCTIONS
+from checker.engine.interpreter import Interpreter, compile_tree
+from checker.engine.logic import World
+
+
+class ExpressionError(Exception):
+    """An expression that does not compile."""
+
+
+class Expression:
+    """A compiled JMESPath expression, with the sub-expression that shows its evidence."""
+
+    def __init__(self, text: str, evidence: str | None = None) -> None:
+        self.text = text
+        try:
+            self._parsed = jmespath.compile(text)
+            self._evidence = jmespath.compile(evidence).parsed if evidence else _default_evidence(self._parsed.parsed)
+            self._search = compile_tree(self._parsed.parsed)
+            self._show = compile_tree(self._evidence)
+            self._path = _fields(self._evidence)
+        except exceptions.JMESPathError as exc:
+            raise ExpressionError(f"invalid JMESPath {evidence if evidence and text not in str(exc) else text!r}: "
+                                  f"{str(exc).splitlines()[0]}") from None
+        mistaken = sorted(self.field_names() & {"null", "true", "false"})
+        if mistaken:
+            # A bare null is a field called "null" in JMESPath, which is missing, so `x != null` holds by accident.
+            raise ExpressionError(f"{text!r} reads a field named {mistaken[0]}; write the literal as `{mistaken[0]}`")
+
+    def called_functions(self) -> list[tuple[str, list[Any]]]:
+        """(name, literal arguments) of every function call, for load-time checks."""
+        calls: list[tuple[str, list[Any]]] = []
+        _walk_calls(self._parsed.parsed, calls)
+        return calls
+
+    def field_path(self) -> list[str]:
+        """The chain of field names the evidence reads (e.g. Properties.BackupRetentionPeriod)."""
+        return self._path
+
+    def field_names(self) -> set[str]:
+        """Every field name the expression or its evidence reads, anywhere (string literals excluded)."""
+        names: set[str] = set()
+        for node in (self._parsed.parsed, self._evidence):
+            _walk_fields(node, names)
+        return names
+
+    def search(self, data: Any, context: Context, world: World | None = None) -> Any:
+        return self._search(data, _interpreter(context, world or NO_ASSUMPTIONS))
+
+    def evidence(self, data: Any, context: Context, world: World | None = None) -> Any:
+        return self._show(data, _interpreter(context, world or NO_ASSUMPTIONS))
+
+
+def _default_evidence(node: dict) -> dict:
+    """What an assertion shows by default: the operand that reads the input (a comparison's left side, a
+    function's first argument, the first operand of && || !), else the whole expression."""
+    kind = node.get("type")
+    if kind in ("comparator", "and_expression", "or_expression", "not_expression", "function_expression"):
+        operands = [child for child in node["children"] if child.get("type") != "expref" and _reads_input(child)]
+        if operands:
+            return _default_evidence(operands[0])
+    return node
+
+
+def _reads_input(node: Any) -> bool:
+    """Whether a node looks at its input (a field or @), rather than being a literal."""
+    if not isinstance(node, dict):
+        return False
+    return node.get("type") in ("field", "current") or any(_reads_input(c) for c in node.get("children", []))
+
+
+def _walk_calls(node: Any, calls: list) -> None:
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "function_expression":
+        args = [c.get("value") if c.get("type") == "literal" else None for c in node["children"]]
+        calls.append((node["value"], args))
+    for child in node.get("children", []):
+        _walk_calls(child, calls)
+
+
+def _walk_fields(node: Any, names: set[str]) -> None:
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "field":
+        names.add(node["value"])
+    for child in node.get("children", []):
+        _walk_fields(child, names)
+
+
+def _fields(node: dict) -> list[str]:
+    kind = node.get("type")
+    if kind == "field":
+        return [node["value"]]
+    if kind == "subexpression":
+        path: list[str] = []
+        for child in node["children"]:
+            part = _fields(child)
+            if not part:
+                break
+            path += part
+        return path
+    if kind in ("index_expression", "projection", "filter_projection") and node.get("children"):
+        return _fields(node["children"][0])
+    return []
+
+
+CUSTOM_FUNCTIONS = tuple(name for name, function in FUNCTIONS.items() if function.custom)
+
+
+def arity_problem(name: str, argument_count: int) -> str | None:
+    """Why a call of `name` with that many arguments cannot work, or None."""
+    function = FUNCTIONS.get(name)
+    if function is None:
+        return f"unknown function {name}()"
+    if argument_count < function.minimum or (function.maximum is not None and argument_count > function.maximum):
+        expected = str(function.minimum) if function.maximum == function.minimum else f"{function.minimum} or more"
+        return f"{name}() takes {expected} argument(s), not {argument_count}"
+    return None
+
+
+def _interpreter(context: Context, world: World) -> Interpreter:
+    """The context's interpreter for `world`, made once: it dispatches calls to the rule functions."""
+    key = () if world is NO_ASSUMPTIONS else tuple(sorted(world.assignment.items()))
+    interpreter = context.interpreters.get(key)
+    if interpreter is None:
+        interpreter = context.interpreters[key] = Interpreter(
+            world, lambda name, args, run: FUNCTIONS[name].call(context, run, args))
+    return interpreter
+
+
+EvaluationError = (exceptions.JMESPathError, ValueError, TypeError, RecursionError)

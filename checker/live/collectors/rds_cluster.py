@@ -1,0 +1,54 @@
+"""AWS::RDS::DBCluster from DescribeDBClusters.
+
+BacktrackWindow is in seconds and BackupRetentionPeriod in days, as in templates. ManageMasterUserPassword
+is true when RDS holds the master password in Secrets Manager (the cluster then has a MasterUserSecret).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from checker.live.collectors.base import Call, Collector, Target, first_label, keep, only, rename, tags
+
+_SAME = ("BacktrackWindow", "BackupRetentionPeriod", "StorageEncrypted", "KmsKeyId", "Engine", "EngineVersion",
+         "EngineMode", "DBClusterIdentifier", "DeletionProtection", "CopyTagsToSnapshot", "MasterUsername", "Port",
+         "PreferredBackupWindow", "PreferredMaintenanceWindow", "StorageType", "NetworkType", "DatabaseName",
+         "GlobalClusterIdentifier", "ReplicationSourceIdentifier", "AutoMinorVersionUpgrade", "MonitoringInterval",
+         "AvailabilityZones", "ServerlessV2ScalingConfiguration")
+_RENAMED = {"EnabledCloudwatchLogsExports": "EnableCloudwatchLogsExports",
+            "IAMDatabaseAuthenticationEnabled": "EnableIAMDatabaseAuthentication",
+            "HttpEndpointEnabled": "EnableHttpEndpoint", "DBClusterParameterGroup": "DBClusterParameterGroupName",
+            "DBSubnetGroup": "DBSubnetGroupName", "PerformanceInsightsEnabled": "PerformanceInsightsEnabled",
+            "PerformanceInsightsKMSKeyId": "PerformanceInsightsKmsKeyId"}
+_DERIVED = ("ManageMasterUserPassword", "MasterUserSecret", "VpcSecurityGroupIds", "Tags")
+
+
+def managed_password(record: dict) -> dict[str, Any]:
+    """ManageMasterUserPassword and MasterUserSecret, from a cluster's or an instance's MasterUserSecret."""
+    secret = record.get("MasterUserSecret")
+    managed: dict[str, Any] = {"ManageMasterUserPassword": secret is not None}
+    if secret:
+        managed["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
+    return managed
+
+
+def _cluster(response: dict, target: Target) -> dict:
+    cluster = only(response, "DBClusters")
+    if cluster is None:
+        raise LookupError(f"no DB cluster {target.physical_id}")
+    properties: dict[str, Any] = {**keep(cluster, *_SAME), **rename(cluster, _RENAMED), **managed_password(cluster)}
+    properties["VpcSecurityGroupIds"] = [g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])]
+    properties["Tags"] = tags(cluster.get("TagList"))
+    return properties
+
+
+COLLECTOR = Collector(
+    type="AWS::RDS::DBCluster",
+    calls=(
+        Call("rds", "DescribeDBClusters", lambda target, _: {"DBClusterIdentifier": target.physical_id}, _cluster,
+             _SAME + tuple(_RENAMED.values()) + _DERIVED, required=True),
+    ),
+    arn=lambda _, responses: (only(responses.get("DescribeDBClusters"), "DBClusters") or {}).get("DBClusterArn"),
+    attributes={"DBClusterArn": "arn", "Endpoint.Address": first_label, "ReadEndpoint.Address": first_label},
+    named="DBClusterIdentifier",
+    from_name=lambda name, region, account: name.lower(),  # RDS stores identifiers in lower case
+)
