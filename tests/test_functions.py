@@ -5,7 +5,7 @@ import pytest
 
 from checker.engine.context import Context
 from checker.engine.expressions import Expression
-from checker.engine.functions import pattern_accepts, regex_match, schedule_days
+from checker.engine.functions.text import pattern_accepts, regex_match, schedule_days
 from checker.template.values import Origin, Reference, Unknown
 
 # --- schedule_days -------------------------------------------------------------------------------------

@@ -268,7 +268,7 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _fix(args: argparse.Namespace) -> int:
-    from checker.fix.command import run_fix
+    from checker.cli.fix import run_fix
 
     return run_fix(args, start(args).pack())
 
@@ -286,7 +286,7 @@ def _test_rules(args: argparse.Namespace) -> int:
 
 
 def _org(args: argparse.Namespace) -> int:
-    from checker.org.command import run_org_command
+    from checker.cli.org import run_org_command
 
     return run_org_command(args)
 
