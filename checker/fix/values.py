@@ -7,7 +7,6 @@ build values from what the template already declares. See docs/rules.md ("Fixes"
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -16,8 +15,7 @@ from checker.engine.fix_spec import parse_path
 from checker.fix.facts import Facts, FixError, level_of
 from checker.fix.placement import per_environment
 from checker.patch import MISSING, SourceText, dotted
-
-_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+from checker.template.forms import get_att_parts, replace_variables, sub_variables
 
 
 @dataclass(frozen=True)
@@ -166,7 +164,7 @@ def _referenced(value: Any) -> str | None:
     if isinstance(value, dict) and isinstance(value.get("Ref"), str):
         return value["Ref"]
     if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list) and value["Fn::GetAtt"]:
-        return value["Fn::GetAtt"][0]
+        return get_att_parts(value["Fn::GetAtt"])[0]
     return None
 
 
@@ -179,7 +177,7 @@ def in_environment(value: Any, parameter: str, level: str) -> Any:
     if isinstance(value, dict):
         if isinstance(value.get("Fn::Sub"), str):
             text = value["Fn::Sub"].replace("${" + parameter + "}", level)
-            return {"Fn::Sub": text} if _SUB_VARIABLE.search(text) else text.replace("${!", "${")
+            return {"Fn::Sub": text} if sub_variables(text) else text.replace("${!", "${")
         return {k: in_environment(v, parameter, level) for k, v in value.items()}
     return value
 
@@ -208,9 +206,9 @@ def rename(value: Any, renames: dict[str, str]) -> Any:
     if isinstance(value, list):
         return [rename(v, renames) for v in value]
 
-    def swap(match: re.Match) -> str:
-        head, dot, tail = match.group(1).partition(".")
-        return "${" + renames.get(head, head) + dot + tail + "}"
+    def swap(name: str) -> str:
+        head, dot, tail = name.partition(".")
+        return renames.get(head, head) + dot + tail
 
     result = {}
     for key, item in value.items():
@@ -221,9 +219,9 @@ def rename(value: Any, renames: dict[str, str]) -> Any:
         elif key == "Fn::GetAtt" and isinstance(item, list) and item and isinstance(item[0], str):
             item = [renames.get(item[0], item[0]), *rename(item[1:], renames)]
         elif key == "Fn::Sub" and isinstance(item, str):
-            item = _SUB_VARIABLE.sub(swap, item)
+            item = replace_variables(item, swap)
         elif key == "Fn::Sub" and isinstance(item, list) and item and isinstance(item[0], str):
-            item = [_SUB_VARIABLE.sub(swap, item[0]), *rename(item[1:], renames)]
+            item = [replace_variables(item[0], swap), *rename(item[1:], renames)]
         else:
             item = rename(item, renames)
         result[key] = item

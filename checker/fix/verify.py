@@ -5,7 +5,6 @@ an error), and the patch must not refer to anything the template does not declar
 """
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from checker.engine.evaluate import evaluate
@@ -14,13 +13,11 @@ from checker.engine.rules import Rule
 from checker.fix.facts import Facts, learn
 from checker.patch import SourceText
 from checker.template.environment import Environment
+from checker.template.forms import get_att_parts, sub_form, sub_variables
+from checker.template.pseudo import PSEUDO_PARAMETERS
 
 Key = tuple[str, str, "str | None"]  # rule id, environment, resource
 _BROKEN = (FAIL, ERROR)
-_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
-PSEUDO = {"AWS::AccountId", "AWS::NotificationARNs", "AWS::NoValue", "AWS::Partition", "AWS::Region",
-          "AWS::StackId", "AWS::StackName", "AWS::URLSuffix"}
-
 
 def assess(source: SourceText, rules: list[Rule], environments: list[Environment],
            examples: dict[str, Any]) -> tuple[Facts, dict[Key, Result]]:
@@ -51,7 +48,7 @@ def problems(before: dict[Key, Result], after: dict[Key, Result], rule_id: str, 
 
 def dangling(body: dict) -> set[str]:
     """References to names the template does not declare (parameters, resources, conditions)."""
-    names = set(body.get("Parameters") or {}) | set(body.get("Resources") or {}) | PSEUDO
+    names = set(body.get("Parameters") or {}) | set(body.get("Resources") or {}) | PSEUDO_PARAMETERS
     conditions = set(body.get("Conditions") or {})
     found: set[str] = set()
     for section in ("Resources", "Outputs", "Conditions", "Rules"):
@@ -75,15 +72,14 @@ def _walk(value: Any, names: set[str], conditions: set[str], found: set[str]) ->
         if name == "Ref" and isinstance(argument, str) and argument not in names:
             found.add(argument)
         elif name == "Fn::GetAtt":
-            target = argument[0] if isinstance(argument, list) and argument else str(argument).split(".")[0]
+            target = str(get_att_parts(argument)[0]) if argument else ""
             if target not in names:
-                found.add(str(target))
+                found.add(target)
         elif name == "Fn::Sub":
-            text, variables = (argument[0], argument[1]) if isinstance(argument, list) and len(argument) == 2 \
-                else (argument, {})
+            text, variables = sub_form(argument)
             if isinstance(text, str):
-                found |= {v.split(".")[0] for v in _SUB_VARIABLE.findall(text)
-                          if v not in (variables or {}) and v not in names and v.split(".")[0] not in names}
+                found |= {v.split(".")[0] for v in sub_variables(text)
+                          if v not in variables and v not in names and v.split(".")[0] not in names}
         elif name == "Fn::If" and isinstance(argument, list) and argument and isinstance(argument[0], str) \
                 and argument[0] not in conditions:
             found.add(f"condition {argument[0]}")

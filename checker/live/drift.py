@@ -24,7 +24,7 @@ from checker.live.scan import LiveScan
 from checker.template.environment import Environment
 from checker.template.load import Template
 from checker.template.mask import MASK, Masker, document_secrets
-from checker.template.partitions import partition_of
+from checker.template.pseudo import pseudo_parameters
 from checker.template.render import render
 from checker.template.values import ChoiceList, Reference, Text, Unknown, is_special
 
@@ -197,12 +197,9 @@ def _piece(value: Any, document: dict) -> str | None:
         return None
     origin = next(iter(origins))
     deployment = document.get("Deployment", {})
-    region = deployment.get("Region")
-    pseudo = {"AWS::Region": region, "AWS::AccountId": deployment.get("AccountId"),
-              "AWS::Partition": partition_of(region) if isinstance(region, str) else None,
-              "AWS::StackName": deployment.get("StackName")}
     if origin.kind == "pseudo":
-        answer = pseudo.get(origin.name)
+        answer = pseudo_parameters(deployment.get("Region"), deployment.get("AccountId"),
+                                   deployment.get("StackName")).get(origin.name)
     elif origin.kind == "parameter":
         answer = (deployment.get("Parameters") or {}).get(origin.name)
     else:

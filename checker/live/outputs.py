@@ -12,7 +12,7 @@ from typing import Any
 
 from checker.errors import InputError
 from checker.live.collectors.base import Collector
-from checker.template.intrinsics import SUB_VARIABLE
+from checker.template.forms import get_att_parts, sub_form, sub_pieces
 from checker.template.load import read_json
 
 
@@ -63,11 +63,11 @@ def _parts(value: Any, resources: Mapping[str, Any]) -> list | None:
     if name == "Ref":
         return [(argument, None)] if argument in resources else [None]
     if name == "Fn::GetAtt":
-        logical_id, _, attribute = (argument.partition(".") if isinstance(argument, str)
-                                    else (argument[0], ".", ".".join(map(str, argument[1:]))))
-        return [(logical_id, attribute)] if logical_id in resources else [None]
+        spelt = get_att_parts(argument)
+        attribute = ".".join(map(str, spelt[1:])) or None
+        return [(spelt[0], attribute)] if spelt[0] in resources else [None]
     if name == "Fn::Sub":
-        text, variables = (argument[0], argument[1]) if isinstance(argument, list) else (argument, {})
+        text, variables = sub_form(argument)
         return _sub_parts(text, variables, resources) if isinstance(text, str) else None
     if name == "Fn::Join" and isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], list):
         parts: list = []
@@ -81,21 +81,16 @@ def _parts(value: Any, resources: Mapping[str, Any]) -> list | None:
 
 def _sub_parts(text: str, variables: Mapping[str, Any], resources: Mapping[str, Any]) -> list:
     parts: list = []
-    position = 0
-    for match in SUB_VARIABLE.finditer(text):
-        parts.append(text[position:match.start()])
-        position = match.end()
-        name = match.group(1)
-        if name.startswith("!"):
-            parts.append("${" + name[1:] + "}")
-        elif name in variables:
-            parts += _parts(variables[name], resources) or [None]
-        elif name.split(".")[0] in resources:
-            logical_id, _, attribute = name.partition(".")
+    for piece in sub_pieces(text):
+        if isinstance(piece, str):
+            parts.append(piece)
+        elif piece.name in variables:
+            parts += _parts(variables[piece.name], resources) or [None]
+        elif piece.name.split(".")[0] in resources:
+            logical_id, _, attribute = piece.name.partition(".")
             parts.append((logical_id, attribute or None))
         else:
             parts.append(None)
-    parts.append(text[position:])
     return parts
 
 

@@ -12,10 +12,21 @@ from __future__ import annotations
 import base64
 import ipaddress
 import json
-import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from checker.template.choices import lifted
+from checker.template.conditions import (
+    all_true,
+    any_true,
+    contains_member,
+    each_member_equals,
+    each_member_in,
+    equals,
+    negation,
+    truth,
+)
+from checker.template.forms import DYNAMIC_REFERENCE, get_att_parts, sub_form, sub_pieces
 from checker.template.values import (
     NO_VALUE,
     Choice,
@@ -28,18 +39,9 @@ from checker.template.values import (
     deep_origins,
     display,
     origins_of,
+    scalar_text,
     text,
 )
-
-# A Fn::Sub placeholder: ${Name}, ${Resource.Attribute}, or the literal ${!Text}.
-SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
-DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:([a-z-]+):[^}]*\}\}")
-_LIFT_DEPTH = 6  # nested undecided conditions inside one computed value: beyond this, the value is unknown
-
-
-def sub_variables(text_: str) -> list[str]:
-    """The variable names a Fn::Sub string refers to, literals (${!Text}) left out."""
-    return [name for name in SUB_VARIABLE.findall(text_) if name and not name.startswith("!")]
 
 
 def _type_of_parameter(spec: Any) -> str:
@@ -110,31 +112,9 @@ def resolve(value: Any, scope: Scope) -> Any:
     return value
 
 
-def truth(value: Any) -> bool | Unknown:
-    """A condition's value: True, False, or an Unknown when it rests on something unresolved."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    if isinstance(value, Unknown):
-        return value
-    origins = deep_origins(value)
-    if origins:
-        return Unknown(origins, "boolean")
-    return Unknown([Origin("template", "a condition", f"{value!r} is not a boolean")], "boolean")
-
-
 def is_intrinsic(value: Any) -> bool:
     """True when `value` is one intrinsic function call, e.g. {"Ref": "X"} or {"Fn::Sub": "..."}."""
     return isinstance(value, dict) and len(value) == 1 and next(iter(value)) in _HANDLERS
-
-
-def _text_of(value: Any) -> str | None:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (str, int, float)):
-        return str(value)
-    return None
 
 
 def _malformed(name: str, argument: Any, why: str) -> Unknown:
@@ -180,12 +160,10 @@ def _ref(name: Any, scope: Scope) -> Any:
 
 
 def _get_att(argument: Any, scope: Scope) -> Any:
-    if isinstance(argument, str) and "." in argument:
-        argument = argument.split(".", 1)
-    args = resolve(argument, scope)
+    args = resolve(get_att_parts(argument) if isinstance(argument, str) else argument, scope)
     if not (isinstance(args, list) and len(args) == 2 and isinstance(args[0], str)):
-        return _lifted(args, lambda a: _malformed("Fn::GetAtt", a, "needs a resource and an attribute name"))
-    return _lifted(args, lambda a: _attribute(a, scope))
+        return lifted(args, lambda a: _malformed("Fn::GetAtt", a, "needs a resource and an attribute name"))
+    return lifted(args, lambda a: _attribute(a, scope))
 
 
 def _attribute(args: list, scope: Scope) -> Any:
@@ -200,14 +178,14 @@ def _attribute(args: list, scope: Scope) -> Any:
 
 
 def _find_in_map(argument: Any, scope: Scope) -> Any:
-    return _lifted(resolve(argument, scope), lambda args: _look_up(args, scope))
+    return lifted(resolve(argument, scope), lambda args: _look_up(args, scope))
 
 
 def _look_up(args: Any, scope: Scope) -> Any:
     form = {"Fn::FindInMap": args}
     if not (isinstance(args, list) and len(args) in (3, 4)):
         return _malformed("Fn::FindInMap", args, "needs a map name and two keys")
-    keys = [_text_of(a) for a in args[:3]]
+    keys = [scalar_text(a) for a in args[:3]]
     if None in keys:
         origins = deep_origins(args[:3])
         return Unknown(origins or [Origin("template", "Fn::FindInMap", "keys must be text")], form=form)
@@ -238,15 +216,8 @@ def _equals(argument: Any, scope: Scope) -> Any:
     if not (isinstance(args, list) and len(args) == 2):
         return _malformed("Fn::Equals", args, "needs two values")
     if contains_special(args):
-        return _lifted(args, _compare)
-    return _compare(args)
-
-
-def _compare(args: list) -> Any:
-    if contains_special(args):
-        return Unknown(deep_origins(args), "boolean", form={"Fn::Equals": args})
-    left, right = (_text_of(a) for a in args)
-    return left == right if left is not None else args[0] == args[1]
+        return lifted(args, equals)
+    return equals(args)
 
 
 def _logic(name: str, combine: Callable[[list[bool | Unknown]], bool | Unknown]) -> Callable[[Any, Scope], Any]:
@@ -256,28 +227,6 @@ def _logic(name: str, combine: Callable[[list[bool | Unknown]], bool | Unknown])
     return handler
 
 
-def _unknown_of(values: list[bool | Unknown]) -> Unknown:
-    return Unknown(frozenset().union(*(v.origins for v in values if isinstance(v, Unknown))), "boolean")
-
-
-def _and(values: list[bool | Unknown]) -> bool | Unknown:
-    if False in values:
-        return False
-    return True if all(v is True for v in values) else _unknown_of(values)
-
-
-def _or(values: list[bool | Unknown]) -> bool | Unknown:
-    if True in values:
-        return True
-    return False if all(v is False for v in values) else _unknown_of(values)
-
-
-def _not(values: list[bool | Unknown]) -> bool | Unknown:
-    if len(values) != 1:
-        return Unknown([Origin("template", "Fn::Not", "takes exactly one condition")], "boolean")
-    return values[0] if isinstance(values[0], Unknown) else not values[0]
-
-
 def _condition(name: Any, scope: Scope) -> Any:
     if not isinstance(name, str) or name not in scope.condition_defs:
         return {"Condition": resolve(name, scope)}  # e.g. an IAM policy's Condition block
@@ -285,39 +234,32 @@ def _condition(name: Any, scope: Scope) -> Any:
 
 
 def _sub(argument: Any, scope: Scope) -> Any:
-    if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], Mapping):
-        pattern, variables = argument[0], resolve(argument[1], scope)
-    else:
-        pattern, variables = argument, {}
+    pattern, variables = sub_form(argument)
     if not isinstance(pattern, str):
         return _malformed("Fn::Sub", argument, "needs a text template")
-    return _lifted(variables, lambda names: _substitute(pattern, names, scope, {"Fn::Sub": argument}))
+    return lifted(resolve(variables, scope), lambda names: _substitute(pattern, names, scope, {"Fn::Sub": argument}))
 
 
 def _substitute(pattern: str, variables: Mapping[str, Any], scope: Scope, form: Any) -> Any:
     pieces: list[Any] = []
-    position = 0
-    for match in SUB_VARIABLE.finditer(pattern):
-        pieces.append(pattern[position:match.start()])
-        position = match.end()
-        name = match.group(1)
-        if name.startswith("!"):
-            pieces.append("${" + name[1:] + "}")
+    for piece in sub_pieces(pattern):
+        if isinstance(piece, str):
+            pieces.append(piece)
             continue
+        name = piece.name
         if name in variables:
             value = variables[name]
         elif "." in name:
-            value = _attribute(name.split(".", 1), scope)
+            value = _attribute(get_att_parts(name), scope)
         else:
             value = _ref(name, scope)
         pieces.append(_piece(value, name))
-    pieces.append(pattern[position:])
     return _finished(text(pieces, form), form)
 
 
 def _piece(value: Any, name: str) -> Any:
     """A value as a piece of text; a list or object cannot be one."""
-    literal = _text_of(value)
+    literal = scalar_text(value)
     if literal is not None:
         return literal
     if isinstance(value, (Unknown, Reference, Text)):
@@ -340,7 +282,7 @@ def _finished(value: Any, form: Any) -> Any:
 
 
 def _join(argument: Any, scope: Scope) -> Any:
-    return _lifted(resolve(argument, scope), lambda args: _joined(args, {"Fn::Join": argument}))
+    return lifted(resolve(argument, scope), lambda args: _joined(args, {"Fn::Join": argument}))
 
 
 def _joined(args: Any, form: Any) -> Any:
@@ -360,14 +302,14 @@ def _joined(args: Any, form: Any) -> Any:
 
 
 def _select(argument: Any, scope: Scope) -> Any:
-    return _lifted(resolve(argument, scope), lambda args: _selected(args, scope))
+    return lifted(resolve(argument, scope), lambda args: _selected(args, scope))
 
 
 def _selected(args: Any, scope: Scope) -> Any:
     form = {"Fn::Select": args}
     if not (isinstance(args, list) and len(args) == 2):
         return _malformed("Fn::Select", args, "needs an index and a list")
-    index, items = _text_of(args[0]), args[1]
+    index, items = scalar_text(args[0]), args[1]
     if index is None or not isinstance(items, list):
         zones = isinstance(items, Unknown) and any(o.kind == "zones" for o in items.origins)
         if zones and index is not None:  # an Availability Zone: the region's name and a letter
@@ -383,7 +325,7 @@ def _split(argument: Any, scope: Scope) -> Any:
     args = resolve(argument, scope)
     if isinstance(args, list) and len(args) == 2 and isinstance(args[0], str) and isinstance(args[1], str) and args[0]:
         return args[1].split(args[0])
-    return _lifted(args, lambda a: _computed("Fn::Split", a, "array"))
+    return lifted(args, lambda a: _computed("Fn::Split", a, "array"))
 
 
 def _computed(name: str, args: Any, kind: str | None) -> Any:
@@ -405,13 +347,13 @@ def _base64(argument: Any, scope: Scope) -> Any:
     value = resolve(argument, scope)
     if isinstance(value, str):
         return base64.b64encode(value.encode()).decode()
-    return _lifted(value, lambda v: _computed("Fn::Base64", v, "string"))
+    return lifted(value, lambda v: _computed("Fn::Base64", v, "string"))
 
 
 def _cidr(argument: Any, scope: Scope) -> Any:
     args = resolve(argument, scope)
     if contains_special(args):
-        return _lifted(args, lambda a: _computed("Fn::Cidr", a, "array"))
+        return lifted(args, lambda a: _computed("Fn::Cidr", a, "array"))
     try:
         block, count, bits = args
         if not 1 <= int(count) <= 256:  # CloudFormation's limit; an unbounded count would never finish
@@ -428,14 +370,14 @@ def _length(argument: Any, scope: Scope) -> Any:
     value = resolve(argument, scope)
     if isinstance(value, list) and not isinstance(value, ChoiceList):
         return len(value)
-    return _lifted(value, lambda v: len(v) if isinstance(v, list) else _computed("Fn::Length", v, "number"))
+    return lifted(value, lambda v: len(v) if isinstance(v, list) else _computed("Fn::Length", v, "number"))
 
 
 def _to_json_string(argument: Any, scope: Scope) -> Any:
     value = resolve(argument, scope)
     if not contains_special(value):
         return json.dumps(value, separators=(",", ":"))
-    return _lifted(value, lambda v: _computed("Fn::ToJsonString", v, "string"))
+    return lifted(value, lambda v: _computed("Fn::ToJsonString", v, "string"))
 
 
 def _membership(name: str, test: Callable[[list], bool]) -> Callable[[Any, Scope], Any]:
@@ -450,21 +392,6 @@ def _membership(name: str, test: Callable[[list], bool]) -> Callable[[Any, Scope
     return handler
 
 
-def _contains(args: list) -> bool:
-    return _text_of(args[1]) in [_text_of(v) for v in args[0]]
-
-
-def _each_member_equals(args: list) -> bool:
-    return all(_text_of(v) == _text_of(args[1]) for v in args[0])
-
-
-def _each_member_in(args: list) -> bool:
-    if not isinstance(args[1], list):
-        return False
-    allowed = {_text_of(v) for v in args[1]}
-    return all(_text_of(v) in allowed for v in args[0])
-
-
 def _import(argument: Any, scope: Scope) -> Any:
     name = resolve(argument, scope)
     shown = name if isinstance(name, str) else json.dumps(display(name), default=str)
@@ -477,70 +404,6 @@ def _kept(name: str, why: str) -> Callable[[Any, Scope], Any]:
     return lambda argument, scope: Unknown([Origin("template", name, why)], form={name: argument})
 
 
-def _lifted(args: Any, build: Callable[[Any], Any], assumed: dict[str, bool] | None = None, depth: int = 0) -> Any:
-    """`build(args)`, or, when `args` holds choices, a choice between `build` of each branch."""
-    if assumed:
-        args = _assume(args, assumed)
-    found = _split_choice(args)
-    if found is None:
-        return build(args)
-    choice, then, otherwise = found
-    if depth >= _LIFT_DEPTH:
-        return Unknown(deep_origins(args))
-    built_then = _lifted(then, build, {**(assumed or {}), choice.condition: True}, depth + 1)
-    built_otherwise = _lifted(otherwise, build, {**(assumed or {}), choice.condition: False}, depth + 1)
-    if not contains_special([built_then, built_otherwise]) and built_then == built_otherwise:
-        return built_then
-    return Choice(choice.condition, built_then, built_otherwise, choice.origin)
-
-
-def _assume(value: Any, assumed: dict[str, bool]) -> Any:
-    """`value` with the choices on the conditions of `assumed` decided."""
-    if isinstance(value, Choice):
-        if value.condition in assumed:
-            return _assume(value.then if assumed[value.condition] else value.otherwise, assumed)
-        return Choice(value.condition, _assume(value.then, assumed), _assume(value.otherwise, assumed),
-                      value.origin)
-    if isinstance(value, list) and contains_special(value):
-        items = [item for item in (_assume(v, assumed) for v in value) if item is not NO_VALUE]
-        return ChoiceList(items) if any(isinstance(item, Choice) for item in items) else items
-    if isinstance(value, dict) and contains_special(value):
-        decided = {k: _assume(v, assumed) for k, v in value.items()}
-        return {k: v for k, v in decided.items() if v is not NO_VALUE}
-    return value
-
-
-def _split_choice(value: Any) -> tuple[Choice, Any, Any] | None:
-    """The first Choice inside `value`, and `value` with that choice's then- and otherwise-branch."""
-    if isinstance(value, Choice):
-        return value, value.then, value.otherwise
-    if isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _split_choice(item)
-            if found:
-                choice, then, otherwise = found
-                return choice, _replaced_item(value, index, then), _replaced_item(value, index, otherwise)
-    if isinstance(value, dict):
-        for key, item in value.items():
-            found = _split_choice(item)
-            if found:
-                choice, then, otherwise = found
-                return choice, _replaced_key(value, key, then), _replaced_key(value, key, otherwise)
-    return None
-
-
-def _replaced_item(items: list, index: int, item: Any) -> list:
-    rebuilt = items[:index] + ([] if item is NO_VALUE else [item]) + items[index + 1:]
-    return ChoiceList(rebuilt) if any(isinstance(i, Choice) for i in rebuilt) else rebuilt
-
-
-def _replaced_key(mapping: dict, key: str, item: Any) -> dict:
-    rebuilt = {k: v for k, v in mapping.items() if k != key}
-    if item is not NO_VALUE:
-        rebuilt[key] = item
-    return rebuilt
-
-
 _HANDLERS: dict[str, Callable[[Any, Scope], Any]] = {
     "Ref": lambda argument, scope: _ref(argument, scope),
     "Condition": _condition,
@@ -548,9 +411,9 @@ _HANDLERS: dict[str, Callable[[Any, Scope], Any]] = {
     "Fn::FindInMap": _find_in_map,
     "Fn::If": _if,
     "Fn::Equals": _equals,
-    "Fn::And": _logic("Fn::And", _and),
-    "Fn::Or": _logic("Fn::Or", _or),
-    "Fn::Not": _logic("Fn::Not", _not),
+    "Fn::And": _logic("Fn::And", all_true),
+    "Fn::Or": _logic("Fn::Or", any_true),
+    "Fn::Not": _logic("Fn::Not", negation),
     "Fn::Sub": _sub,
     "Fn::Join": _join,
     "Fn::Select": _select,
@@ -560,9 +423,9 @@ _HANDLERS: dict[str, Callable[[Any, Scope], Any]] = {
     "Fn::Cidr": _cidr,
     "Fn::Length": _length,
     "Fn::ToJsonString": _to_json_string,
-    "Fn::Contains": _membership("Fn::Contains", _contains),
-    "Fn::EachMemberEquals": _membership("Fn::EachMemberEquals", _each_member_equals),
-    "Fn::EachMemberIn": _membership("Fn::EachMemberIn", _each_member_in),
+    "Fn::Contains": _membership("Fn::Contains", contains_member),
+    "Fn::EachMemberEquals": _membership("Fn::EachMemberEquals", each_member_equals),
+    "Fn::EachMemberIn": _membership("Fn::EachMemberIn", each_member_in),
     "Fn::ImportValue": _import,
     "Fn::Transform": _kept("Fn::Transform", "a macro runs at deployment"),
     "Fn::ValueOf": _kept("Fn::ValueOf", "reads a parameter's resource attribute at deployment"),

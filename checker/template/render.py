@@ -6,27 +6,17 @@ import re
 from typing import Any
 
 from checker.errors import InputError
+from checker.template.conditions import truth
 from checker.template.environment import Environment
-from checker.template.intrinsics import Scope, resolve, sub_variables, truth
+from checker.template.forms import sub_form, sub_variables
+from checker.template.intrinsics import Scope, resolve
 from checker.template.load import Template
 from checker.template.names import NAME_PROPERTIES, fixed_arn, fixed_name
-from checker.template.partitions import partition_of, url_suffix_of
+from checker.template.partitions import partition_of
+from checker.template.pseudo import pseudo_parameters
 from checker.template.regions import commercial_regions
 from checker.template.values import NO_VALUE, Maybe, Unknown, display
 from checker.template.worlds import ConditionSpace
-
-
-def pseudo_parameters(env: Environment, region: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = {}
-    if region:
-        values["AWS::Region"] = region
-        values["AWS::Partition"] = partition_of(region)
-        values["AWS::URLSuffix"] = url_suffix_of(region)
-    if env.account_id:
-        values["AWS::AccountId"] = env.account_id
-    if env.stack_name:
-        values["AWS::StackName"] = env.stack_name
-    return values
 
 
 def parameter_values(template: Template, env: Environment) -> dict[str, Any]:
@@ -122,7 +112,8 @@ def render(template: Template, env: Environment) -> Document:
     mappings, conditions = body.get("Mappings") or {}, body.get("Conditions") or {}
     declared = body.get("Parameters") or {}
     parameters = parameter_values(template, env)
-    scope = Scope({**parameters, **pseudo_parameters(env, env.region)}, mappings, conditions, set(resources),
+    known = {**parameters, **pseudo_parameters(env.region, env.account_id, env.stack_name)}
+    scope = Scope(known, mappings, conditions, set(resources),
                   env.region, declared)
     _fix_names(resources, scope, env.region)
 
@@ -228,8 +219,7 @@ def _parameter_uses(value: Any, names: Any, inside: bool, found: dict[str, bool]
         return
     if not isinstance(value, dict):
         return
-    text = value.get("Fn::Sub")
-    text = text[0] if isinstance(text, list) and text else text
+    text, _ = sub_form(value.get("Fn::Sub"))
     joined = value.get("Fn::Join")
     inside = inside or (isinstance(text, str) and "{{resolve:" in text) or (
         isinstance(joined, list) and any(isinstance(p, str) and "{{resolve:" in p
@@ -294,8 +284,9 @@ def regions_allowed(template: Template, env: Environment, values: dict[str, Any]
         return list(commercial_regions())
     by_region = {}
     for region in commercial_regions():  # where a template's own Rules section is tried
-        scope = Scope({**values, **pseudo_parameters(env, region)}, body.get("Mappings") or {},
-                      body.get("Conditions") or {}, set(body["Resources"]), region, body.get("Parameters"))
+        known = {**values, **pseudo_parameters(region, env.account_id, env.stack_name)}
+        scope = Scope(known, body.get("Mappings") or {}, body.get("Conditions") or {}, set(body["Resources"]), region,
+                      body.get("Parameters"))
         by_region[region] = render_rules(rules, scope)
     about_region = _region_dependent(by_region)
     allowed: list[Any] = []

@@ -297,3 +297,12 @@ def _text_form(value: Reference | Text) -> Any:
             name = form.get("Ref") if isinstance(form, dict) else None
             pieces.append("${" + name + "}" if isinstance(name, str) else "${?}")
     return {"Fn::Sub": "".join(pieces)}
+
+
+def scalar_text(value: Any) -> str | None:
+    """A scalar as CloudFormation reads it in text: booleans lower-case, numbers as written; None otherwise."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    return None
