@@ -7,7 +7,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from checker.decision.waivers import Waiver, WaiverOutcome, apply_waivers, inline_waivers, template_waivers
+from checker.decision.waivers import (
+    Waiver,
+    WaiverOutcome,
+    apply_waivers,
+    inline_waivers,
+    live_waivers,
+    template_waivers,
+)
 from checker.engine.results import Result
 from checker.engine.rules import Rule
 from checker.engine.scan import (
@@ -20,16 +27,20 @@ from checker.engine.scan import (
     unknown_types,
 )
 from checker.errors import InputError
+from checker.live.aws import AwsOptions
 from checker.live.changeset import ChangeSet
+from checker.live.drift import find_drift
+from checker.live.runner import DEFAULT_WORKERS
+from checker.live.scan import LiveScan, LiveSource, Notify, ProgressStep, run_live
 from checker.project.files import TemplateFiles, find_templates
 from checker.project.plan import EnvironmentPlan, check_declared, missing_value_notes
 from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
-from checker.template.load import NotATemplate, load_template
+from checker.template.load import NotATemplate, Template, load_template
 from checker.template.mask import MASK
-from checker.template.sam import SAM_TRANSFORM
+from checker.template.sam import SAM_TRANSFORM, expand_for
 from checker.template.values import Origin, Unknown
 
-__all__ = ["ScanReport", "TemplateFiles", "find_templates", "scan", "scan_template"]
+__all__ = ["ScanReport", "TemplateFiles", "find_templates", "scan", "scan_live", "scan_template", "scan_with_live"]
 
 
 @dataclass
@@ -41,13 +52,16 @@ class ScanReport:
     unknown_types: list[UnknownType] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     waivers: WaiverOutcome | None = None
+    live: LiveScan | None = None  # what a live scan read (scan_live, scan_with_live)
+    drift: list[dict[str, Any]] | None = None  # template against deployment (scan_with_live)
 
 
 def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
          environments: Sequence[Environment] | EnvironmentPlan, *, waivers: Sequence[Waiver] = (),
          today: date | None = None, skip_non_templates: bool = False, known_rules: Collection[str] | None = None,
          progress: Callable[[int, int, str], None] | None = None,
-         declared: Sequence[Environment] | None = None) -> ScanReport:
+         declared: Sequence[Environment] | None = None,
+         load: Callable[[Path], Template] = load_template) -> ScanReport:
     """Scan files and folders (or what `find_templates` found). Bad templates are collected as errors; the
     others still run.
 
@@ -57,6 +71,7 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
     applied as of `today`; a waiver of a rule outside `known_rules` (default: the ids of `rules`) is an
     error. `progress(done, total, path)` is called before each file. `declared` are the environments a rule
     may compare with when `environments` is a list (by default the scanned ones; a plan knows its own).
+    `load` reads a template (a caller that has read it already hands it over).
     """
     plan = environments if isinstance(environments, EnvironmentPlan) else None
     listed = environments.environments if isinstance(environments, EnvironmentPlan) else list(environments)
@@ -76,7 +91,7 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
             continue
         peers = (plan.peers_for(path) if plan else None) or (declared if declared is not None else covered)
         try:
-            template = load_template(path)
+            template = load(path)
             check_declared(template, covered)
             scanned = scan_template(template, rules, covered, peer_documents(peers))
             for reached, prefix in scanned.templates:
@@ -104,6 +119,62 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
         report.errors.append(InputError(", ".join(found.given),
                                         "no CloudFormation template found; nothing was checked"))
     return report
+
+
+def scan_live(rules: list[Rule], environments: Sequence[Environment] | EnvironmentPlan, *,
+              template: Template | None = None, stack_name: str | None = None, outputs: str | None = None,
+              options: AwsOptions | None = None, waivers: Sequence[Waiver] = (),
+              known_rules: Collection[str] | None = None, earlier: WaiverOutcome | None = None,
+              declared: Sequence[Environment] | None = None, workers: int = DEFAULT_WORKERS, session: Any = None,
+              progress: ProgressStep | None = None, notify: Notify | None = None) -> ScanReport:
+    """Check the deployed stacks of `environments` (a plan: the ones `template` deploys to). The stack is
+    found by `stack_name` (else each environment's own), the template's resources by name and by the
+    stack `outputs` file; `options` say how to reach AWS (default: the standard credential chain).
+    `earlier` is a template scan's waiver outcome, merged with this one."""
+    listed = _environments(environments, template)
+    if declared is None:
+        declared = _declared(environments, template)
+    live = run_live(rules, listed, LiveSource(stack_name, outputs, template, tuple(declared)),
+                    options or AwsOptions(), workers, session, progress, notify)
+    results, outcome = live_waivers(live.results, list(waivers),
+                                    set(known_rules if known_rules is not None else (r.id for r in rules)), earlier)
+    return ScanReport(results=results, templates=[template.path] if template else [], waivers=outcome,
+                      errors=outcome.errors(), live=live)
+
+
+def scan_with_live(path: str | Path, rules: list[Rule], environments: Sequence[Environment] | EnvironmentPlan, *,
+                   waivers: Sequence[Waiver] = (), known_rules: Collection[str] | None = None,
+                   progress: ProgressStep | None = None, **live: Any) -> ScanReport:
+    """Scan one template, check its deployments (`live`: the keyword arguments of scan_live) and compare
+    the two: the report holds both sets of results, the live scan and the drift."""
+    plan = environments if isinstance(environments, EnvironmentPlan) else None
+    listed = plan.for_template(path) if plan else list(environments)
+    # Read once: the template scan, the live scan's discovery and the drift share it and its rendered documents.
+    template = expand_for(load_template(path), listed)
+    report = scan([path], rules, environments, waivers=waivers, known_rules=known_rules, load=lambda _: template)
+    deployed = scan_live(rules, environments, template=template, waivers=waivers, known_rules=known_rules,
+                         earlier=report.waivers, progress=progress, **live)
+    report.drift = find_drift(template, listed, report.results, deployed.live)
+    report.results += deployed.results
+    report.waivers, report.live = deployed.waivers, deployed.live
+    return report
+
+
+def _environments(environments: Sequence[Environment] | EnvironmentPlan,
+                  template: Template | None) -> list[Environment]:
+    if not isinstance(environments, EnvironmentPlan):
+        return list(environments)
+    return environments.for_template(template.path) if template else environments.environments
+
+
+def _declared(environments: Sequence[Environment] | EnvironmentPlan, template: Template | None) -> list[Environment]:
+    """The environments rules that compare environments see (with the template's own values)."""
+    if not isinstance(environments, EnvironmentPlan):
+        return list(environments)
+    if template is not None:
+        return list(environments.peers_for(template.path) or ())
+    config = environments.config
+    return list(config.environments.values()) if environments.declared and config else []
 
 
 def not_deployed(plan: EnvironmentPlan, path: Path) -> InputError:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
 
 import pytest
 
@@ -28,3 +29,9 @@ def test_installed_package_lists_the_bundled_rules(tmp_path):
 def test_source_tree_ships_only_rule_files_in_rules():
     files = list((ROOT / "rules").iterdir())
     assert files and all(p.suffix == ".yaml" for p in files)
+
+
+def test_every_package_of_the_source_tree_is_listed_for_installation():
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in (ROOT / "checker").rglob("__init__.py")}
+    assert found <= listed, sorted(found - listed)

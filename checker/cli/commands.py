@@ -18,12 +18,24 @@ from checker.decision.gate import Decision, decide, environment_refusals, explai
 from checker.engine.selection import RuleSelection
 from checker.errors import InputError
 from checker.live.changeset import cloudformation_client, read_change_set
+from checker.live.scan import describe
 from checker.project.config import CONFIG_NAME, parse_overrides
+from checker.project.files import TemplateFiles
 from checker.project.plan import EnvironmentPlan, plan_environments
 from checker.report.console import header
 from checker.report.progress import Progress
-from checker.scan import ScanReport, change_set_environment, find_templates, not_deployed, scan, scan_change_set
+from checker.scan import (
+    ScanReport,
+    change_set_environment,
+    find_templates,
+    not_deployed,
+    scan,
+    scan_change_set,
+    scan_live,
+    scan_with_live,
+)
 from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
+from checker.template.load import Template, load_template
 
 __all__ = ["COMMANDS", "EXIT_INPUT"]
 _WITH_FIXES = {"json", "html", "sarif", "markdown", "suggestions"}  # formats that show the verified fixes
@@ -35,19 +47,14 @@ def _plan(run: Run, names: list[str] | None = None) -> EnvironmentPlan:
                              parse_overrides(args.param), args.account_id)
 
 
-def _declared(plan: EnvironmentPlan, template: Any) -> tuple[Environment, ...]:
-    """The configuration's environments, for rules that compare them (with the template's own values)."""
-    if template is not None:
-        return tuple(plan.peers_for(template.path) or ())
-    return tuple(plan.config.environments.values()) if plan.declared and plan.config else ()
-
-
-def _scan_paths(run: Run, selection: RuleSelection, plan: EnvironmentPlan, paths: Sequence[str]) -> ScanReport:
-    found = find_templates(paths, run.config)
+def _scan_paths(run: Run, selection: RuleSelection, plan: EnvironmentPlan, paths: Sequence[str] | TemplateFiles,
+                loaded: Template | None = None) -> ScanReport:
+    found = paths if isinstance(paths, TemplateFiles) else find_templates(paths, run.config)
     run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, len(found.candidates), __version__))
     with Progress("scanning", sys.stderr, run.args.quiet) as progress:
         return scan(found, selection.rules, plan, waivers=run.waivers(), known_rules=selection.pack_ids,
-                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step)
+                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step,
+                    load=(lambda _: loaded) if loaded else load_template)
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -57,46 +64,40 @@ def _scan(args: argparse.Namespace) -> int:
     if not args.live and (args.stack_name or args.outputs):
         raise InputError("--live", "--stack-name and --outputs describe a deployment: add --live to check it")
     plan = _plan(run)
-    report = _scan_paths(run, selection, plan, args.paths)
+    found = find_templates(args.paths, run.config)
     if not args.live:
-        return conclude(run, report, selection, plan.environments, baseline, plan=plan)
-    from checker.decision.waivers import live_waivers
-    from checker.live.drift import find_drift
-    from checker.live.scan import LiveSource
-    from checker.template.load import load_template
-
-    if len(report.templates) != 1 or report.errors:
+        return conclude(run, _scan_paths(run, selection, plan, found), selection, plan.environments, baseline,
+                        plan=plan)
+    if len(found.candidates) != 1 or found.missing:
         raise InputError("--live", "compare one template with its deployment: name exactly one template")
-    template = load_template(report.templates[0])
-    environments = plan.for_template(template.path)
-    scan_result = _run_live(run, selection, environments, LiveSource(args.stack_name, args.outputs, template,
-                                                                      _declared(plan, template)))
-    drift = find_drift(template, environments, report.results, scan_result)
-    live_results, report.waivers = live_waivers(scan_result.results, run.waivers(), set(selection.pack_ids),
-                                                report.waivers)
-    report.results += live_results
-    return conclude(run, report, selection, environments, baseline, live=scan_result.summary(), drift=drift)
+    path = found.candidates[0]
+    run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, 1, __version__))
+    with Progress("reading", sys.stderr, args.quiet) as progress:
+        report = scan_with_live(path, selection.rules, plan, waivers=run.waivers(), known_rules=selection.pack_ids,
+                                progress=progress.step, **_live_options(run))
+    return conclude(run, report, selection, plan.for_template(path), baseline)
 
 
 def _live(args: argparse.Namespace) -> int:
-    from checker.decision.waivers import live_waivers
-    from checker.live.scan import LiveSource
-    from checker.template.load import load_template
-
     run = start(args)
     selection = run.rule_selection()
     baseline = run.baseline()
     plan = _plan(run)
     template = run.read("template", args.template, load_template) if args.template else None
-    environments = plan.for_template(template.path) if template else plan.environments
     run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, 1 if template else None,
                             __version__))
-    scan_result = _run_live(run, selection, environments, LiveSource(args.stack_name, args.outputs, template,
-                                                                      _declared(plan, template)))
-    results, outcome = live_waivers(scan_result.results, run.waivers(), set(selection.pack_ids))
-    report = ScanReport(results=results, templates=[template.path] if template else [], waivers=outcome,
-                        errors=outcome.errors())
-    return conclude(run, report, selection, environments, baseline, live=scan_result.summary())
+    with Progress("reading", sys.stderr, args.quiet) as progress:
+        report = scan_live(selection.rules, plan, template=template, waivers=run.waivers(),
+                           known_rules=selection.pack_ids, progress=progress.step, **_live_options(run))
+    return conclude(run, report, selection, plan.for_template(template.path) if template else plan.environments,
+                    baseline)
+
+
+def _live_options(run: Run) -> dict[str, Any]:
+    """The keyword arguments of a live scan from the command line."""
+    args = run.args
+    return {"stack_name": args.stack_name, "outputs": args.outputs, "options": aws_options(args),
+            "workers": args.workers, "session": getattr(args, "session", None), "notify": _interrupted}
 
 
 def aws_options(args: argparse.Namespace) -> Any:
@@ -120,19 +121,6 @@ def _interrupted(line: str) -> None:
     """The first Ctrl-C: say what is cancelled; a second one quits at once, whatever is being written."""
     print(f"checker: {line}", file=sys.stderr, flush=True)
     signal.signal(signal.SIGINT, lambda *_: os._exit(EXIT_INTERRUPTED))
-
-
-def _run_live(run: Run, selection: RuleSelection, environments: list[Environment], source: Any) -> Any:
-    from checker.live.scan import describe, run_live
-
-    args = run.args
-    options = aws_options(args)
-    with Progress("reading", sys.stderr, args.quiet) as progress:
-        scan_result = run_live(selection.rules, environments, source, options, args.workers,
-                               getattr(args, "session", None), progress.step, _interrupted)
-    for line in describe(scan_result):
-        run.console.line(line)
-    return scan_result
 
 
 def _iam_policy(args: argparse.Namespace) -> int:
@@ -160,15 +148,19 @@ def baseline_lines(decision: Decision) -> list[str]:
 
 def conclude(run: Run, report: ScanReport, selection: RuleSelection, environments: list[Environment],
              baseline: Any, refused: list[str] | None = None, subject: str | None = None,
-             live: dict | None = None, drift: list[dict] | None = None, plan: EnvironmentPlan | None = None) -> int:
+             plan: EnvironmentPlan | None = None) -> int:
     """Print, write the reports, and turn the gate's decision into the exit code (scan, gate, live). With
     the `plan`, fixes are verified in the environments each template deploys to."""
     args = run.args
     unknown = [f"{u.resource_type} ({u.resource})" for u in report.unknown_types]
     decision = decide(report.results, args.fail_on, args.allow_errors, baseline, refused or [], unknown)
+    if report.live is not None:
+        for line in describe(report.live):
+            run.console.line(line)
+    live = report.live.summary() if report.live is not None else None
     run.console.results(report, args.verbose, baseline_state(decision), table=run.stdout_format is None)
-    if drift is not None:
-        run.console.drift(drift, [env.name for env in environments])
+    if report.drift is not None:
+        run.console.drift(report.drift, [env.name for env in environments])
     payload = None
     formats = {name for name, path in run.report_targets().items() if path} | {run.stdout_format} - {None}
     if run.report_targets() or run.stdout_format:
@@ -177,7 +169,8 @@ def conclude(run: Run, report: ScanReport, selection: RuleSelection, environment
 
         fixes = fix_payload(report.results, selection.rules, plan.for_template if plan else environments) \
             if formats & _WITH_FIXES else None
-        payload = build_payload(report, selection.rules, environments, decision, live, drift, fixes, selection.skipped)
+        payload = build_payload(report, selection.rules, environments, decision, live, report.drift, fixes,
+                                selection.skipped)
     lines = explain(decision, subject) if subject else baseline_lines(decision)
     return run.finish(decision, payload, bool(report.errors), lines, interrupted=bool(live and live.get("interrupted")))
 
@@ -270,7 +263,8 @@ def _report(args: argparse.Namespace) -> int:
 def _fix(args: argparse.Namespace) -> int:
     from checker.cli.fix import run_fix
 
-    return run_fix(args, start(args).pack())
+    run = start(args)
+    return run_fix(args, run.pack(), run.config)
 
 
 def _rules(args: argparse.Namespace) -> int:

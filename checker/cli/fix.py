@@ -15,17 +15,18 @@ from checker.errors import InputError
 from checker.fix.diff import unified_diff
 from checker.fix.plan import FIXED, RESOLVED, FixPlan, fix_template
 from checker.fix.report import read_source
-from checker.project.config import find_config, parse_overrides
+from checker.project.config import Config, parse_overrides
 from checker.project.plan import plan_environments
 from checker.template.load import load_template
 
 _LABELS = {FIXED: "fixed", RESOLVED: "resolved", "WITHHELD": "withheld", "NO_FIX": "no fix"}
 
 
-def run_fix(args: argparse.Namespace, rules: list[Rule], out: TextIO | None = None, err: TextIO | None = None) -> int:
+def run_fix(args: argparse.Namespace, rules: list[Rule], config: Config | None, out: TextIO | None = None,
+            err: TextIO | None = None) -> int:
+    """`config` is the one the command found (checker.cli.run.start)."""
     out, err = out or sys.stdout, err or sys.stderr
     overrides = parse_overrides(args.param)
-    config = find_config(args.config)
     # Every environment the template deploys to, with its own values (the config's templates: entry).
     environments = plan_environments(config, [], args.region, overrides, args.account_id).for_template(args.template)
     if args.env:

@@ -14,8 +14,8 @@ from checker.errors import InputError
 from checker.template.environment import Environment
 from checker.template.load import Template, load_template
 from checker.template.nested import Child, child_environment, children, regions_admitted
-from checker.template.render import render
-from checker.template.sam import expand
+from checker.template.render import Document, render
+from checker.template.sam import expand_for
 from checker.template.values import display
 
 _MAX_NESTING = 8
@@ -71,16 +71,18 @@ def scan_template(template: Template, rules: list[Rule], environments: list[Envi
 def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environments: list[Environment],
                peers: Callable[[Template], Peers] | None, prefix: str, chain: frozenset[Path],
                parent_regions: list[Any] | None = None) -> None:
-    template = expand(template, next((e.region for e in environments if e.region), None))
+    template = expand_for(template, environments)
     scanned.templates.append((template, prefix))
     others = peers(template) if peers else None
     loaded: dict[Path, Template] = {}
     for env in environments:
         document = render(template, env)
         deployment = document["Deployment"]
-        if parent_regions is not None:
-            deployment["RegionsAllowedByTemplateRules"] = regions_admitted(
-                deployment["RegionsAllowedByTemplateRules"], parent_regions)
+        if parent_regions is not None:  # a nested stack deploys only where its parent may
+            deployment = {**deployment, "RegionsAllowedByTemplateRules": regions_admitted(
+                deployment["RegionsAllowedByTemplateRules"], parent_regions)}
+            nested = Document({**document, "Deployment": deployment})
+            nested.space, document = document.space, nested
         results = evaluate(rules, document, env.name, "template", template.path, template.line_of, others)
         scanned.results += [replace(r, resource=f"{prefix}{r.resource}" if r.resource else prefix.rstrip("/") or None)
                             for r in results] if prefix else results

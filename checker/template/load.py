@@ -28,6 +28,8 @@ class Template:
     # Resources a transform generated -> the resource of the source they come from (for lines).
     sources: Mapping[str, str] = field(default_factory=dict)
     source_body: dict | None = None  # the body as written, when `body` is its transformed form
+    # Rendered documents by environment (checker.template.render): each environment is rendered once a run.
+    renders: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
 
     def line_of(self, *keys: Any) -> int | None:
         """Line of the deepest key of `keys` that exists in the source, e.g. ("Resources", "Bucket")."""

@@ -105,8 +105,19 @@ def render(template: Template, env: Environment) -> Document:
     """The template as deployed in `env`: intrinsics resolved, absent resources removed.
 
     Rules see real parameter values, NoEcho ones included; `Deployment.SecretParameters` names the NoEcho
-    parameters, whose values every output masks.
+    parameters, whose values every output masks. A template renders each environment once (the scan, the
+    rules that compare environments, a live scan's discovery and drift share the document), so the
+    document is read, never changed.
     """
+    key = (env.name, env.region, env.account_id, env.stack_name, repr(sorted(env.parameters.items())),
+           repr(sorted(env.rule_params.items())))
+    document = template.renders.get(key)
+    if document is None:
+        document = template.renders[key] = _render(template, env)
+    return document
+
+
+def _render(template: Template, env: Environment) -> Document:
     body = template.body
     resources = body["Resources"]
     mappings, conditions = body.get("Mappings") or {}, body.get("Conditions") or {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +16,7 @@ from typing import Any
 
 from checker.cache import cached_json
 from checker.errors import InputError
+from checker.template.environment import Environment
 from checker.template.load import Template, validate_shape
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -93,6 +95,11 @@ def _packaged(resource: dict) -> str | None:
     if isinstance(local, str) and not local.startswith("s3://"):
         properties[key] = _PLACEHOLDER
     return None
+
+
+def expand_for(template: Template, environments: Sequence[Environment]) -> Template:
+    """The template expanded for the first Region its environments name."""
+    return expand(template, next((e.region for e in environments if e.region), None))
 
 
 def expand(template: Template, region: str | None) -> Template:
