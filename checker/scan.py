@@ -1,4 +1,5 @@
-"""Template scans: find templates, render each for the environments it deploys to, evaluate the rules."""
+"""Scans: templates (found, rendered for the environments each deploys to, evaluated), deployed stacks read
+back from AWS, and the two compared. What the library exports (checker/__init__.py) and the commands call."""
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
@@ -147,13 +148,13 @@ def scan_with_live(path: str | Path, rules: list[Rule], environments: Sequence[E
                    progress: ProgressStep | None = None, **live: Any) -> ScanReport:
     """Scan one template, check its deployments (`live`: the keyword arguments of scan_live) and compare
     the two: the report holds both sets of results, the live scan and the drift."""
-    plan = environments if isinstance(environments, EnvironmentPlan) else None
-    listed = plan.for_template(path) if plan else list(environments)
+    listed = environments.for_template(path) if isinstance(environments, EnvironmentPlan) else list(environments)
     # Read once: the template scan, the live scan's discovery and the drift share it and its rendered documents.
     template = expand_for(load_template(path), listed)
     report = scan([path], rules, environments, waivers=waivers, known_rules=known_rules, load=lambda _: template)
     deployed = scan_live(rules, environments, template=template, waivers=waivers, known_rules=known_rules,
                          earlier=report.waivers, progress=progress, **live)
+    assert deployed.live is not None
     report.drift = find_drift(template, listed, report.results, deployed.live)
     report.results += deployed.results
     report.waivers, report.live = deployed.waivers, deployed.live

@@ -42,3 +42,29 @@ def test_tests_that_start_the_aws_emulator_or_install_packages_are_marked_slow()
     recipe, hook = Item("checkout", "venv", "tmp_path"), Item("checkout", "tmp_path")
     pytest_collection_modifyitems([live, gate, unit, recipe, hook])  # type: ignore[list-item]
     assert [item.marks for item in (live, gate, unit, recipe, hook)] == [["slow"], ["slow"], [], ["slow"], ["slow"]]
+
+
+# The stages in import order: a module may import its own layer and those before it, never a later one.
+_LAYERS = ["errors cache version", "template", "engine patch", "fix live", "decision", "project", "scan", "report",
+           "org", "cli", "__init__ __main__"]
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def test_no_stage_imports_a_later_one():
+    import ast
+
+    layer = {name: index for index, names in enumerate(_LAYERS) for name in names.split()}
+    upward = []
+    for path in (ROOT / "checker").rglob("*.py"):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        importer = parts[1] if len(parts) > 1 else "__init__"
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "checker":
+                imported = _stage(node.module)
+                if layer[imported] > layer[importer]:
+                    upward.append(f"{path.relative_to(ROOT)}: {node.module}")
+    assert upward == []

@@ -11,7 +11,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from checker import __version__
 from checker.cli.run import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, Run, start
 from checker.decision.baseline import BASELINED, baseline_document
 from checker.decision.gate import Decision, decide, environment_refusals, explain, unknown_type_refusal
@@ -36,6 +35,7 @@ from checker.scan import (
 )
 from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
 from checker.template.load import Template, load_template
+from checker.version import __version__
 
 __all__ = ["COMMANDS", "EXIT_INPUT"]
 _WITH_FIXES = {"json", "html", "sarif", "markdown", "suggestions"}  # formats that show the verified fixes
@@ -157,7 +157,6 @@ def conclude(run: Run, report: ScanReport, selection: RuleSelection, environment
     if report.live is not None:
         for line in describe(report.live):
             run.console.line(line)
-    live = report.live.summary() if report.live is not None else None
     run.console.results(report, args.verbose, baseline_state(decision), table=run.stdout_format is None)
     if report.drift is not None:
         run.console.drift(report.drift, [env.name for env in environments])
@@ -169,10 +168,11 @@ def conclude(run: Run, report: ScanReport, selection: RuleSelection, environment
 
         fixes = fix_payload(report.results, selection.rules, plan.for_template if plan else environments) \
             if formats & _WITH_FIXES else None
-        payload = build_payload(report, selection.rules, environments, decision, live, report.drift, fixes,
-                                selection.skipped)
+        payload = build_payload(report, selection.rules, environments, decision, fixes=fixes,
+                                skipped_rules=selection.skipped)
     lines = explain(decision, subject) if subject else baseline_lines(decision)
-    return run.finish(decision, payload, bool(report.errors), lines, interrupted=bool(live and live.get("interrupted")))
+    interrupted = report.live is not None and report.live.interrupted
+    return run.finish(decision, payload, bool(report.errors), lines, interrupted=interrupted)
 
 
 def _gate(args: argparse.Namespace) -> int:

@@ -14,7 +14,6 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from checker import __version__
 from checker.cli.commands import COMMANDS, EXIT_INPUT
 from checker.errors import InputError
 from checker.org.options import ORG_AWS, ORG_LIVE, add_org_options
@@ -30,6 +29,7 @@ from checker.project.options import (
     SCANNING,
     Option,
 )
+from checker.version import __version__
 
 __all__ = ["REPORT_FORMATS", "build_parser", "main"]
 EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a command stopped by SIGPIPE

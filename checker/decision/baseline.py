@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from pathlib import PurePath
 from typing import Any
 
-from checker import __version__
 from checker.engine.results import FAIL, UNCHECKED, Result
 from checker.errors import InputError
 from checker.template.load import read_json
+from checker.version import __version__
 
 Key = tuple[str, str, str, "str | None", "str | None"]
 BASELINED = (FAIL, *UNCHECKED)  # statuses that block, and so are what a baseline accepts

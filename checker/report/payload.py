@@ -7,7 +7,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from checker import __version__
 from checker.decision.baseline import BASELINED
 from checker.decision.gate import Decision
 from checker.engine.results import summarize
@@ -16,6 +15,7 @@ from checker.report.provenance import git_revisions
 from checker.scan import ScanReport
 from checker.template.environment import Environment
 from checker.template.mask import Masker
+from checker.version import __version__
 
 TOOL_NAME = "checker"
 
@@ -44,8 +44,9 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     """`decision` (the gate's verdict, with the baseline it used) adds the `gate` and `baseline` keys, and
     marks each blocking-status result `new` or `known` to the baseline.
 
-    After a live scan, `live` (API calls per operation, wall time, resources not found or not collected)
-    and `drift` (rule and property differences between template and deployment) are added too. `fixes`
+    After a live scan, `live` (API calls per operation, wall time, resources not found or not collected;
+    default: the report's live scan) and `drift` (rule and property differences between template and
+    deployment; default: the report's) are added too. `fixes`
     holds the verified template patches (checker.fix.report.fix_payload). `skipped_rules` are the pack's
     rules left out of the run (--skip-rule, --only-rule). `sections` are further top-level keys (an
     organisation scan's `org`).
@@ -75,9 +76,11 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     }
     if decision is not None:
         apply_decision(payload, decision)
+    if live is None and report.live is not None:
+        live = report.live.summary()
     if live is not None:
         payload["live"] = live
-        payload["drift"] = drift or []
+        payload["drift"] = drift or report.drift or []
     payload.update(sections or {})
     summary.update(input_counts(payload))
     # The last masking step before any writer: values from AWS (error messages, drift) and from the config

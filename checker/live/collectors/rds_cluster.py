@@ -22,23 +22,26 @@ _RENAMED = {"EnabledCloudwatchLogsExports": "EnableCloudwatchLogsExports",
 _DERIVED = ("ManageMasterUserPassword", "MasterUserSecret", "VpcSecurityGroupIds", "Tags")
 
 
-def managed_password(record: dict) -> dict[str, Any]:
-    """ManageMasterUserPassword and MasterUserSecret, from a cluster's or an instance's MasterUserSecret."""
+def database_properties(record: dict, same: tuple[str, ...], renamed: dict[str, str],
+                        security_groups: str) -> dict[str, Any]:
+    """What clusters and instances report alike: the properties of the same or another name, the managed
+    master password (ManageMasterUserPassword is true when RDS holds it, as MasterUserSecret), the VPC
+    security groups (under the property name `security_groups` of the type) and the tags."""
+    properties: dict[str, Any] = {**keep(record, *same), **rename(record, renamed)}
     secret = record.get("MasterUserSecret")
-    managed: dict[str, Any] = {"ManageMasterUserPassword": secret is not None}
+    properties["ManageMasterUserPassword"] = secret is not None
     if secret:
-        managed["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
-    return managed
+        properties["MasterUserSecret"] = keep(secret, "KmsKeyId", "SecretArn")
+    properties[security_groups] = [g["VpcSecurityGroupId"] for g in record.get("VpcSecurityGroups", [])]
+    properties["Tags"] = tags(record.get("TagList"))
+    return properties
 
 
 def _cluster(response: dict, target: Target) -> dict:
     cluster = only(response, "DBClusters")
     if cluster is None:
         raise LookupError(f"no DB cluster {target.physical_id}")
-    properties: dict[str, Any] = {**keep(cluster, *_SAME), **rename(cluster, _RENAMED), **managed_password(cluster)}
-    properties["VpcSecurityGroupIds"] = [g["VpcSecurityGroupId"] for g in cluster.get("VpcSecurityGroups", [])]
-    properties["Tags"] = tags(cluster.get("TagList"))
-    return properties
+    return database_properties(cluster, _SAME, _RENAMED, "VpcSecurityGroupIds")
 
 
 COLLECTOR = Collector(

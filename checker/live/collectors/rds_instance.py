@@ -1,10 +1,8 @@
 """AWS::RDS::DBInstance from DescribeDBInstances."""
 from __future__ import annotations
 
-from typing import Any
-
-from checker.live.collectors.base import Call, Collector, Target, first_label, keep, only, rename, tags
-from checker.live.collectors.rds_cluster import managed_password
+from checker.live.collectors.base import Call, Collector, Target, first_label, only
+from checker.live.collectors.rds_cluster import database_properties
 
 _SAME = ("DBInstanceIdentifier", "DBInstanceClass", "Engine", "EngineVersion", "DBClusterIdentifier",
          "StorageEncrypted", "KmsKeyId", "BackupRetentionPeriod", "MultiAZ", "PubliclyAccessible",
@@ -23,14 +21,12 @@ def _instance(response: dict, target: Target) -> dict:
     instance = only(response, "DBInstances")
     if instance is None:
         raise LookupError(f"no DB instance {target.physical_id}")
-    properties: dict[str, Any] = {**keep(instance, *_SAME), **rename(instance, _RENAMED), **managed_password(instance)}
+    properties = database_properties(instance, _SAME, _RENAMED, "VpcSecurityGroups")
     if instance.get("DBSubnetGroup"):
         properties["DBSubnetGroupName"] = instance["DBSubnetGroup"].get("DBSubnetGroupName")
     groups = instance.get("DBParameterGroups") or []
     if groups:
         properties["DBParameterGroupName"] = groups[0].get("DBParameterGroupName")
-    properties["VpcSecurityGroups"] = [g["VpcSecurityGroupId"] for g in instance.get("VpcSecurityGroups", [])]
-    properties["Tags"] = tags(instance.get("TagList"))
     return properties
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from checker.live.collectors.base import Call, Collector, Target, keep, policy
-from checker.template.render import partition_of
+from checker.template.partitions import partition_of
 
 _FLAGS = ("FifoTopic", "ContentBasedDeduplication")  # "true"/"false" in the API, booleans in templates
 
