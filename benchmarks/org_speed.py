@@ -73,7 +73,7 @@ def main() -> None:
     from checker.org.work import OrgSpec, pack_rules
     from checker.report import write_reports
     from checker.report.payload import build_payload, rule_pack_version
-    from checker.scan import ScanReport
+    from checker.scans import ScanReport
     from tests.live import org_env
     from tests.live.proxy import start
 

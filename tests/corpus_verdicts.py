@@ -16,7 +16,7 @@ from checker.engine.results import NOT_APPLICABLE
 from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.scan import scan_template
 from checker.errors import InputError
-from checker.scan import find_templates
+from checker.scans import find_templates
 from checker.template.environment import Environment
 from checker.template.load import load_template
 

@@ -45,7 +45,7 @@ def test_tests_that_start_the_aws_emulator_or_install_packages_are_marked_slow()
 
 
 # The stages in import order: a module may import its own layer and those before it, never a later one.
-_LAYERS = ["errors cache version", "template", "engine patch", "fix live", "decision", "project", "scan", "report",
+_LAYERS = ["errors cache version", "template", "engine patch", "fix live", "decision", "project", "scans", "report",
            "org", "cli", "__init__ __main__"]
 
 

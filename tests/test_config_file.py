@@ -14,7 +14,7 @@ from checker.cli import main
 from checker.errors import InputError
 from checker.project.config import find_config, load_config
 from checker.project.plan import plan_environments
-from checker.scan import find_templates
+from checker.scans import find_templates
 from checker.template.environment import Environment
 from tests.conftest import ROOT
 

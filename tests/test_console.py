@@ -14,7 +14,7 @@ from checker.engine.results import FAIL, Result
 from checker.report.console import DRIFT_SHOWN, Console
 from checker.report.progress import Progress
 from checker.report.terminal import Paint, colour_enabled, width_of
-from checker.scan import find_templates
+from checker.scans import find_templates
 from tests.conftest import ROOT
 from tests.test_gate_cli import _stderr_on_a_terminal
 from tests.test_waivers import RULES, write

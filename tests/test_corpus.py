@@ -10,7 +10,7 @@ import pytest
 from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.scan import scan_template
 from checker.errors import InputError
-from checker.scan import find_templates
+from checker.scans import find_templates
 from checker.template.environment import Environment
 from checker.template.load import load_template
 from tests.conftest import CORPUS
@@ -55,7 +55,7 @@ def test_corpus_reports_hold_only_plain_data():
     """What is only known at deployment reaches reports in its intrinsic form, never as a Python object."""
     from checker.report import FORMATS, renderer
     from checker.report.payload import build_payload
-    from checker.scan import scan
+    from checker.scans import scan
 
     report = scan([CORPUS], RULES, ENVIRONMENTS)
     payload = build_payload(report, RULES, ENVIRONMENTS)

@@ -9,7 +9,7 @@ from checker.errors import InputError
 from checker.fix.plan import FIXED, fix_template
 from checker.fix.report import read_source
 from checker.patch import MISSING
-from checker.scan import find_templates
+from checker.scans import find_templates
 from checker.template.environment import Environment
 from checker.template.load import load_template, read_bytes
 from tests.conftest import CORPUS

@@ -19,7 +19,7 @@ from checker.report.html import render_html
 from checker.report.markdown import render_markdown
 from checker.report.payload import build_payload
 from checker.report.sarif import render_sarif
-from checker.scan import scan
+from checker.scans import scan
 from checker.template.load import Template, parse, validate_shape
 from tests.conftest import ROOT
 

@@ -10,7 +10,7 @@ from checker.decision.gate import decide, environment_refusals, explain
 from checker.engine.results import ERROR, FAIL, PASS, Result
 from checker.errors import InputError
 from checker.live.changeset import ChangeSet, read_change_set, resolve_parameters
-from checker.scan import change_set_environment
+from checker.scans import change_set_environment
 from checker.template.environment import Environment
 from checker.template.load import template_from_body
 

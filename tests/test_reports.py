@@ -18,7 +18,7 @@ from checker.project.config import select_environments
 from checker.report import FORMATS, renderer
 from checker.report.payload import build_payload
 from checker.report.sarif import artifact_location
-from checker.scan import scan
+from checker.scans import scan
 from tests.conftest import ROOT
 
 DATA = ROOT / "tests" / "data"

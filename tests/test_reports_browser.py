@@ -16,7 +16,7 @@ from checker.report.html import render_html
 from checker.report.merge import merge
 from checker.report.payload import build_payload
 from checker.report.view import ATTENTION
-from checker.scan import scan
+from checker.scans import scan
 from tests.conftest import ROOT
 from tests.test_reports import HOSTILE, fixture_payload
 from tests.test_reports_html import Elements

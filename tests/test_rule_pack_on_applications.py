@@ -9,7 +9,7 @@ import pytest
 
 from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS
 from checker.engine.rules import bundled_controls, bundled_rule_dirs, load_rules
-from checker.scan import ScanReport, scan
+from checker.scans import ScanReport, scan
 from checker.template.environment import Environment
 from tests.conftest import ROOT
 

@@ -7,7 +7,7 @@ import pytest
 
 from checker.engine.rules import rules_from
 from checker.errors import InputError
-from checker.scan import scan
+from checker.scans import scan
 from checker.template.environment import Environment
 
 REFERENCE = "https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/template-reference.html"

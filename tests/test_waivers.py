@@ -13,7 +13,7 @@ from checker.decision.waivers import WAIVER_FILE, apply_waivers, load_waiver_fil
 from checker.engine.results import FAIL, PASS, WAIVED, Result
 from checker.engine.rules import load_rules
 from checker.errors import InputError
-from checker.scan import scan
+from checker.scans import scan
 from checker.template.environment import Environment
 
 TODAY = date(2025, 6, 15)

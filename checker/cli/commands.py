@@ -16,14 +16,12 @@ from checker.decision.baseline import BASELINED, baseline_document
 from checker.decision.gate import Decision, decide, environment_refusals, explain, unknown_type_refusal
 from checker.engine.selection import RuleSelection
 from checker.errors import InputError
-from checker.live.changeset import cloudformation_client, read_change_set
-from checker.live.scan import describe
 from checker.project.config import CONFIG_NAME, parse_overrides
 from checker.project.files import TemplateFiles
 from checker.project.plan import EnvironmentPlan, plan_environments
 from checker.report.console import header
 from checker.report.progress import Progress
-from checker.scan import (
+from checker.scans import (
     ScanReport,
     change_set_environment,
     find_templates,
@@ -155,6 +153,8 @@ def conclude(run: Run, report: ScanReport, selection: RuleSelection, environment
     unknown = [f"{u.resource_type} ({u.resource})" for u in report.unknown_types]
     decision = decide(report.results, args.fail_on, args.allow_errors, baseline, refused or [], unknown)
     if report.live is not None:
+        from checker.live.scan import describe
+
         for line in describe(report.live):
             run.console.line(line)
     run.console.results(report, args.verbose, baseline_state(decision), table=run.stdout_format is None)
@@ -201,6 +201,8 @@ def _gate(args: argparse.Namespace) -> int:
             raise InputError("--change-set-name", "required with --stack-name")
         if args.param or args.account_id:
             raise InputError("--param", "a change set is gated with its own parameter values and account")
+        from checker.live.changeset import cloudformation_client, read_change_set
+
         named = args.env[0] if args.env else None
         region = args.region or (declared[named].region if declared and named in declared else None)
         client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))

@@ -29,7 +29,7 @@ from checker.project.config import parse_overrides
 from checker.report.payload import build_payload, rule_pack_version
 from checker.report.progress import Progress
 from checker.report.view import WORST_FIRST, status_rank, worst
-from checker.scan import ScanReport
+from checker.scans import ScanReport
 from checker.template.environment import Environment
 from checker.template.mask import Masker
 

@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from checker.live.collectors.base import GONE, LIVE, Call, Collector, Target
 from checker.live.retry import THROTTLING, TRANSIENT, TRANSIENT_STATUS, Pace, Stop, backoff_delay
 
-DEFAULT_WORKERS = 32  # benchmarks/live_speed.py: at 50 ms a request, 32 workers read ~3x faster than 8
 T = TypeVar("T")
 R = TypeVar("R")
 

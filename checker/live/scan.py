@@ -21,11 +21,12 @@ from checker.engine.results import ERROR, FAIL, NOT_COLLECTED, NOT_FOUND, Result
 from checker.engine.rules import Rule
 from checker.engine.scan import peer_documents
 from checker.errors import InputError
+from checker.live import DEFAULT_WORKERS
 from checker.live.aws import AwsOptions, Clients, check_region, open_session
 from checker.live.collectors import COLLECTORS, Target
 from checker.live.discover import LiveSource, Plan, discover
 from checker.live.retry import Pace, Stop
-from checker.live.runner import DEFAULT_WORKERS, Collected, Runner, collect
+from checker.live.runner import Collected, Runner, collect
 from checker.template.environment import Environment
 from checker.template.mask import Masker
 from checker.template.values import Origin, Reference, Unknown

@@ -11,7 +11,7 @@ from typing import Any
 from checker.errors import InputError
 from checker.patch.emit import JsonEmitter, Style, YamlEmitter, column, detect_style, json_addition, line_indent
 from checker.patch.paths import MISSING, PatchError, at, dotted, nest, plain
-from checker.patch.spans import MAP, SEQ, Node, find, json_spans, yaml_spans
+from checker.patch.spans import MAP, SEQ, Node, YamlSpans, find, json_spans
 from checker.template.load import parse
 
 
@@ -35,11 +35,15 @@ class SourceText:
         self._json = JsonEmitter(self.style)
 
     def _read(self) -> None:
+        spans = None if self.is_json else YamlSpans(self.text)  # read in the loader's own pass
         try:
-            self.body = parse(self.text, self.path)
+            self.body = parse(self.text, self.path, spans)
         except InputError as exc:
             raise PatchError(str(exc)) from None
-        self.root = json_spans(self.text) if self.is_json else yaml_spans(self.text)
+        root = json_spans(self.text) if spans is None else spans.root
+        if root is None:
+            raise PatchError(f"{self.path} holds no YAML document")
+        self.root = root
 
     @property
     def full_text(self) -> str:

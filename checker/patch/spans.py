@@ -1,4 +1,5 @@
-"""Where each value of a template sits in its text: a tree of spans for YAML (from libyaml's composer) and JSON.
+"""Where each value of a template sits in its text: a tree of spans for YAML (from the events the template
+loader reads, in the same pass) and JSON.
 
 A span is a pair of character offsets. Block collections end where their last value ends, so text
 after them (comments, blank lines) belongs to what follows. Short-form tags stay on their node:
@@ -6,30 +7,26 @@ after them (comments, blank lines) belongs to what follows. Short-form tags stay
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 from cfn_tools.yaml_loader import FN_PREFIX, UNCONVERTED_SUFFIXES
-
-try:
-    from yaml import CSafeLoader as _BaseLoader
-except ImportError:  # libyaml not compiled in
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
-
-
-class _Loader(_BaseLoader):
-    """Spans need no types: every untagged node is taken as it comes (resolving them is most of the cost)."""
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
-        return {yaml.ScalarNode: "tag:yaml.org,2002:str", yaml.SequenceNode: "tag:yaml.org,2002:seq"}.get(
-            kind, "tag:yaml.org,2002:map")
+from yaml.events import (
+    AliasEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
 
 MAP, SEQ, SCALAR = "map", "seq", "scalar"
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     kind: str             # MAP, SEQ or SCALAR
     start: int            # offset of the first character (the tag, when there is one)
@@ -62,7 +59,7 @@ class Node:
         return None
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     key: Any
     key_start: int
@@ -82,36 +79,66 @@ def find(root: Node, path: tuple) -> Node | None:
 # --- YAML --------------------------------------------------------------------------------------------
 
 
-def yaml_spans(text: str) -> Node:
-    """The span tree of a single-document YAML text (which the template loader has already accepted)."""
-    node = yaml.compose(text, Loader=_Loader)
-    if node is None:
-        raise ValueError("empty YAML document")
-    return _yaml_node(node, text)
+class YamlSpans:
+    """Builds the span tree of a YAML text from the events the template loader reads: pass it as the
+    loader's `listen` (checker.template.load.parse); `root` is the tree once the text is read."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.root: Node | None = None
+        self._open: list[tuple[Node, Any]] = []  # collections being read, with their start event
+        self._keys: list[Any] = []  # per open mapping: the key event waiting for its value, or None
+        self._anchors: dict[str, Node] = {}
+
+    def __call__(self, event: Any) -> None:
+        kind = type(event)
+        if kind is ScalarEvent:
+            start, end = event.start_mark.index, event.end_mark.index
+            if event.style in ("|", ">"):
+                end = start + len(self.text[start:end].rstrip())
+            self._attach(Node(SCALAR, start, end, tag=_tag(event), style=event.style), event)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
+            start = event.start_mark.index
+            node = Node(MAP if kind is MappingStartEvent else SEQ, start, start, flow=bool(event.flow_style),
+                        tag=_tag(event))
+            self._open.append((node, event))
+            self._keys.append(None)
+        elif kind is MappingEndEvent or kind is SequenceEndEvent:
+            node, start = self._open.pop()
+            self._keys.pop()
+            last = node.entries[-1].value if node.entries else node.items[-1] if node.items else None
+            node.end = event.end_mark.index if node.flow or last is None else last.end
+            self._attach(node, start)
+        elif kind is AliasEvent and event.anchor in self._anchors:
+            self._attach(copy.copy(self._anchors[event.anchor]), event)
+
+    def _attach(self, node: Node, event: Any) -> None:
+        if getattr(event, "anchor", None) and type(event) is not AliasEvent:
+            self._anchors[event.anchor] = node
+        if not self._open:
+            self.root = node
+            return
+        parent = self._open[-1][0]
+        if parent.kind == SEQ:
+            parent.items.append(node)
+            return
+        key = self._keys[-1]
+        if key is None:
+            self._keys[-1] = event
+            return
+        if node.kind == SCALAR and node.start == node.end and getattr(event, "value", None) == "" \
+                and not event.style:
+            colon = self.text.index(":", key.end_mark.index)  # an empty value sits right after its key's colon
+            node.start = node.end = colon + 1
+        parent.entries.append(Entry(_key_value(getattr(key, "value", "")), key.start_mark.index,
+                                    key.end_mark.index, node))
+        self._keys[-1] = None
 
 
-def _yaml_node(node: Any, text: str) -> Node:
-    tag = node.tag if isinstance(node.tag, str) and node.tag.startswith("!") and not node.tag.startswith("!!") \
+def _tag(event: Any) -> str | None:
+    tag = event.tag
+    return tag if isinstance(tag, str) and tag.startswith("!") and not tag.startswith("!!") and tag != "!" \
         else None
-    if isinstance(node, yaml.ScalarNode):
-        start, end = node.start_mark.index, node.end_mark.index
-        if node.style in ("|", ">"):
-            end = start + len(text[start:end].rstrip())
-        return Node(SCALAR, start, end, tag=tag, style=node.style)
-    flow = bool(node.flow_style)
-    if isinstance(node, yaml.SequenceNode):
-        items = [_yaml_node(item, text) for item in node.value]
-        end = node.end_mark.index if flow or not items else items[-1].end
-        return Node(SEQ, node.start_mark.index, end, flow=flow, tag=tag, items=items)
-    entries = []
-    for key, value in node.value:
-        child = _yaml_node(value, text)
-        if child.kind == SCALAR and child.start == child.end and value.value == "" and not value.style:
-            colon = text.index(":", key.end_mark.index)  # an empty value sits right after its key's colon
-            child.start = child.end = colon + 1
-        entries.append(Entry(_key_value(key.value), key.start_mark.index, key.end_mark.index, child))
-    end = node.end_mark.index if flow or not entries else entries[-1].value.end
-    return Node(MAP, node.start_mark.index, end, flow=flow, tag=tag, entries=entries)
 
 
 def _key_value(text: str) -> Any:

@@ -14,7 +14,7 @@ from typing import Any
 
 from checker.engine.results import SEVERITY_ORDER
 from checker.errors import InputError, did_you_mean
-from checker.live.runner import DEFAULT_WORKERS
+from checker.live import DEFAULT_WORKERS
 
 FLAG, TEXT, NUMBER, SECONDS, NAMES, PATH, PATHS = "flag", "text", "number", "seconds", "names", "path", "paths"
 REPORT_FORMATS = {"json": "the JSON report (re-rendered by 'checker report')", "html": "the auditor's HTML report",

@@ -18,7 +18,7 @@ from checker.project.config import CONFIG_NAME
 from checker.project.paths import search_path, shown_path
 from checker.project.plan import EnvironmentPlan
 from checker.report.terminal import Paint, colour_enabled, width_of, wrap
-from checker.scan import ScanReport
+from checker.scans import ScanReport
 from checker.template.environment import ENVIRONMENT_PARAMETER
 
 _STATUS_STYLES = {FAIL: ("red", "bold"), ERROR: ("magenta", "bold"), NOT_FOUND: ("magenta",),

@@ -12,7 +12,7 @@ from checker.decision.gate import Decision
 from checker.engine.results import summarize
 from checker.engine.rules import Rule, controls_of
 from checker.report.provenance import git_revisions
-from checker.scan import ScanReport
+from checker.scans import ScanReport
 from checker.template.environment import Environment
 from checker.template.mask import Masker
 from checker.version import __version__

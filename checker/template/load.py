@@ -8,7 +8,7 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -58,9 +58,9 @@ class NotATemplate(InputError):
     """A well-formed file that is not a CloudFormation template (a directory walk skips it)."""
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def _parse_yaml(text: str, source: str, listen: Callable[[Any], None] | None = None) -> Any:
     try:
-        return build(text)
+        return build(text, listen)
     except YamlError as exc:
         raise InputError(source, exc.message, exc.line) from None
     except ParseErrors as exc:
@@ -125,12 +125,13 @@ def _index_json(value: Any, key_lines: Any, text: str, source: str, depth: int) 
     return value
 
 
-def parse(text: str, source: str) -> Any:
-    """Parse template text (JSON when it starts with '{', else YAML) into LineDicts and lists."""
+def parse(text: str, source: str, listen: Callable[[Any], None] | None = None) -> Any:
+    """Parse template text (JSON when it starts with '{', else YAML) into LineDicts and lists. `listen`
+    sees each YAML event as it is read (checker.template.yaml_events.build)."""
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("{"):
         return _parse_json(text.removeprefix("\ufeff"), source)  # lines still count from the top
-    return _parse_yaml(text, source)
+    return _parse_yaml(text, source, listen)
 
 
 def read_bytes(path: Path) -> bytes:

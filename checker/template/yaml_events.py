@@ -127,16 +127,19 @@ def _collection(frame: _Frame) -> Any:
     return _short_form(tag, frame.value, frame.event)
 
 
-def build(text: str) -> Any:
-    """The single document in `text`, built from libyaml's events. Raises YamlError or YAMLError."""
+def build(text: str, listen: Callable[[Any], None] | None = None) -> Any:
+    """The single document in `text`, built from libyaml's events. Raises YamlError or YAMLError.
+
+    `listen` sees every event as it is read (what else is built from the same text, in the same pass:
+    checker.patch.spans)."""
     parser = EventParser(text)
     try:
-        return _build(parser)
+        return _build(parser, listen)
     finally:
         parser.dispose()
 
 
-def _build(parser: Any) -> Any:
+def _build(parser: Any, listen: Callable[[Any], None] | None) -> Any:
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int | None]] = {}
     documents: list[Any] = []
@@ -164,6 +167,8 @@ def _build(parser: Any) -> Any:
 
     while True:
         event = parser.get_event()
+        if listen is not None:
+            listen(event)
         kind = type(event)
         if len(stack) >= MAX_DEPTH and kind in (ScalarEvent, AliasEvent, MappingStartEvent, SequenceStartEvent):
             raise _error(event, f"nested more than {MAX_DEPTH} levels deep")

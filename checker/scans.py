@@ -6,7 +6,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.decision.waivers import (
     Waiver,
@@ -28,11 +28,7 @@ from checker.engine.scan import (
     unknown_types,
 )
 from checker.errors import InputError
-from checker.live.aws import AwsOptions
-from checker.live.changeset import ChangeSet
-from checker.live.drift import find_drift
-from checker.live.runner import DEFAULT_WORKERS
-from checker.live.scan import LiveScan, LiveSource, Notify, ProgressStep, run_live
+from checker.live import DEFAULT_WORKERS
 from checker.project.files import TemplateFiles, find_templates
 from checker.project.plan import EnvironmentPlan, check_declared, missing_value_notes
 from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
@@ -40,6 +36,11 @@ from checker.template.load import NotATemplate, Template, load_template
 from checker.template.mask import MASK
 from checker.template.sam import SAM_TRANSFORM, expand_for
 from checker.template.values import Origin, Unknown
+
+if TYPE_CHECKING:  # template scans do not import the live stage
+    from checker.live.aws import AwsOptions
+    from checker.live.changeset import ChangeSet
+    from checker.live.scan import LiveScan, Notify, ProgressStep
 
 __all__ = ["ScanReport", "TemplateFiles", "find_templates", "scan", "scan_live", "scan_template", "scan_with_live"]
 
@@ -132,6 +133,9 @@ def scan_live(rules: list[Rule], environments: Sequence[Environment] | Environme
     found by `stack_name` (else each environment's own), the template's resources by name and by the
     stack `outputs` file; `options` say how to reach AWS (default: the standard credential chain).
     `earlier` is a template scan's waiver outcome, merged with this one."""
+    from checker.live.aws import AwsOptions
+    from checker.live.scan import LiveSource, run_live
+
     listed = _environments(environments, template)
     if declared is None:
         declared = _declared(environments, template)
@@ -148,6 +152,8 @@ def scan_with_live(path: str | Path, rules: list[Rule], environments: Sequence[E
                    progress: ProgressStep | None = None, **live: Any) -> ScanReport:
     """Scan one template, check its deployments (`live`: the keyword arguments of scan_live) and compare
     the two: the report holds both sets of results, the live scan and the drift."""
+    from checker.live.drift import find_drift
+
     listed = environments.for_template(path) if isinstance(environments, EnvironmentPlan) else list(environments)
     # Read once: the template scan, the live scan's discovery and the drift share it and its rendered documents.
     template = expand_for(load_template(path), listed)
