@@ -1,4 +1,5 @@
-"""The code base stays lint- and type-clean: ruff on the package and tests, mypy on the package."""
+"""The code base stays lint- and type-clean: ruff on the package and tests, mypy on the package (strict on the
+engine and template packages)."""
 from __future__ import annotations
 
 import shutil
@@ -19,6 +20,13 @@ def test_ruff_finds_nothing():
 def test_mypy_finds_nothing():
     pytest.importorskip("mypy", reason="mypy is a test dependency; install .[test]")
     completed = subprocess.run([sys.executable, "-m", "mypy", "checker"], capture_output=True, text=True, cwd=ROOT)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+
+
+def test_engine_and_template_packages_are_strictly_typed():
+    pytest.importorskip("mypy", reason="mypy is a test dependency; install .[test]")
+    completed = subprocess.run([sys.executable, "-m", "mypy", "--strict", "checker/engine", "checker/template"],
+                               capture_output=True, text=True, cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
 
 

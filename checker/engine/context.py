@@ -6,17 +6,18 @@ from typing import TYPE_CHECKING, Any
 
 from checker.engine.index import DocumentIndex
 from checker.engine.logic import World
+from checker.template.document_types import AnyDocument
 
 if TYPE_CHECKING:
     from checker.engine.interpreter import Interpreter
 
-Peers = Callable[[str], "Mapping[str, Any] | None"]  # another environment's document, by its name
+Peers = Callable[[str], "AnyDocument | None"]  # another environment's document, by its name
 
 
 class Context:
     """The whole document (indexed), the environment's rule params, and the other environments' documents."""
 
-    def __init__(self, document: Mapping[str, Any], params: Mapping[str, Any],
+    def __init__(self, document: AnyDocument, params: Mapping[str, Any],
                  index: DocumentIndex | None = None, peers: Peers | None = None) -> None:
         self.document = document
         self.params = params

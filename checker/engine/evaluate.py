@@ -8,16 +8,17 @@ the same verdict everywhere is the verdict; a world that fails makes it FAIL, na
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from checker.engine.context import NO_ASSUMPTIONS, Context
+from checker.engine.context import NO_ASSUMPTIONS, Context, Peers
 from checker.engine.expressions import EvaluationError
 from checker.engine.index import DocumentIndex
 from checker.engine.logic import World
-from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Result
+from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Evidence, Result
 from checker.engine.rules import PARAMETER_TARGET, PARAMETER_TYPE, TEMPLATE_TARGET, Rule
+from checker.template.document_types import AnyDocument
 from checker.template.mask import Masker, document_secrets
 from checker.template.values import Origin, Unknown, display
 from checker.template.worlds import ConditionSpace
@@ -28,9 +29,8 @@ _MAX_WORLDS = 32  # judgements per target when splitting on undecided conditions
 _MAX_REASONS = 5  # origins named in one ERROR message
 
 
-def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
-             file: str | None = None, line_of: LineOf | None = None,
-             peers: Callable[[str], Mapping[str, Any] | None] | None = None) -> list[Result]:
+def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source: str,
+             file: str | None = None, line_of: LineOf | None = None, peers: Peers | None = None) -> list[Result]:
     """One result per rule and target resource (or one per rule for whole-template rules).
 
     `peers(name)` is the document of another environment, for rules that compare environments.
@@ -38,7 +38,7 @@ def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
     index = DocumentIndex(document)
     masker = Masker(document_secrets(document))
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
-    space = getattr(document, "space", None)
+    space: ConditionSpace | None = getattr(document, "space", None)  # conditions a render leaves open
     results = []
     for rule in rules:
         if source not in rule.sources:
@@ -67,11 +67,11 @@ def evaluate(rules: list[Rule], document: dict, environment: str, source: str,
 class _Target:
     name: str | None   # logical id or parameter name; None for the whole document
     kind: str | None   # resource type, PARAMETER_TYPE, or None
-    subject: dict      # what the rule's expressions see
-    path: list         # where the subject sits in the template
+    subject: Mapping[str, Any]  # what the rule's expressions see
+    path: list[str]    # where the subject sits in the template
 
 
-def _targets(rule: Rule, document: dict, index: DocumentIndex) -> list[_Target]:
+def _targets(rule: Rule, document: AnyDocument, index: DocumentIndex) -> list[_Target]:
     if rule.target == TEMPLATE_TARGET:
         return [_Target(None, None, document, [])]
     if rule.target == PARAMETER_TARGET:
@@ -85,8 +85,8 @@ def _targets(rule: Rule, document: dict, index: DocumentIndex) -> list[_Target]:
 class Verdict:
     status: str
     message: str
-    evidence: Any = None
-    path: list = ()  # type: ignore[assignment]
+    evidence: Evidence | None = None
+    path: Sequence[str] = ()  # the field the first decisive assertion reads, for the finding's line
     decided_by: tuple[int, ...] = ()  # assertion numbers (1-based; WHEN for `when`) that decide FAIL or ERROR
     origins: frozenset[Origin] = frozenset()  # what an ERROR rests on
 

@@ -8,7 +8,7 @@ from jmespath import exceptions
 
 from checker.engine.context import NO_ASSUMPTIONS, Context
 from checker.engine.functions import FUNCTIONS
-from checker.engine.interpreter import Interpreter, compile_tree
+from checker.engine.interpreter import Interpreter, Node, compile_tree
 from checker.engine.logic import World
 
 
@@ -59,7 +59,7 @@ class Expression:
         return self._show(data, _interpreter(context, world or NO_ASSUMPTIONS))
 
 
-def _default_evidence(node: dict) -> dict:
+def _default_evidence(node: Node) -> Node:
     """What an assertion shows by default: the operand that reads the input (a comparison's left side, a
     function's first argument, the first operand of && || !), else the whole expression."""
     kind = node.get("type")
@@ -77,7 +77,7 @@ def _reads_input(node: Any) -> bool:
     return node.get("type") in ("field", "current") or any(_reads_input(c) for c in node.get("children", []))
 
 
-def _walk_calls(node: Any, calls: list) -> None:
+def _walk_calls(node: Any, calls: list[tuple[str, list[Any]]]) -> None:
     if not isinstance(node, dict):
         return
     if node.get("type") == "function_expression":
@@ -96,7 +96,7 @@ def _walk_fields(node: Any, names: set[str]) -> None:
         _walk_fields(child, names)
 
 
-def _fields(node: dict) -> list[str]:
+def _fields(node: Node) -> list[str]:
     kind = node.get("type")
     if kind == "field":
         return [node["value"]]

@@ -20,6 +20,8 @@ VERBS = ("set", "remove", "in_item", "in_items", "add_resource", "add_parameter"
          "each_environment")
 _STEP_KEYS = {"value", "when", "match", "new", "steps", "everywhere", "example"}
 _PATH_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+ParamValues = dict[str, Any]  # the params one environment sees, by name
+ParamsByEnvironment = dict[str, ParamValues]  # a rule's (or its fix's) `params`: by environment name or "default"
 
 
 class FixSpecError(ValueError):
@@ -46,7 +48,7 @@ class FixSpec:
     when: Expression | None = None
     otherwise: str = ""
     note: str = ""
-    params: dict = field(default_factory=dict)
+    params: ParamsByEnvironment = field(default_factory=dict)
 
     @property
     def offered(self) -> bool:
@@ -63,11 +65,11 @@ class FixSpec:
         return found
 
 
-def parse_path(text: Any) -> tuple:
+def parse_path(text: Any) -> tuple[str | int, ...]:
     """`Properties.Rules[0].Id` -> ("Properties", "Rules", 0, "Id")."""
     if not isinstance(text, str) or not text:
         raise FixSpecError(f"a path must be text like Properties.Name, not {text!r}")
-    steps: list[Any] = []
+    steps: list[str | int] = []
     position = 0
     for match in _PATH_STEP.finditer(text):
         separator = text[position:match.start()]
@@ -81,7 +83,7 @@ def parse_path(text: Any) -> tuple:
     return tuple(steps)
 
 
-def parse_fix(data: Any, rule_params: dict, environments: list[str] | None) -> FixSpec:
+def parse_fix(data: Any, rule_params: ParamsByEnvironment, environments: list[str] | None) -> FixSpec:
     """The fix block of a rule with its `params` and `environments` (None: every environment)."""
     if not isinstance(data, dict):
         raise FixSpecError("fix must be a mapping")
@@ -111,7 +113,7 @@ def parse_fix(data: Any, rule_params: dict, environments: list[str] | None) -> F
     )
 
 
-def param_scopes(layers: list[dict], environments: list[str] | None) -> list[dict]:
+def param_scopes(layers: list[ParamsByEnvironment], environments: list[str] | None) -> list[ParamValues]:
     """The params each environment would see, later layers (e.g. the fix's) over earlier (the rule's)."""
     named = [env for layer in layers for env in layer if env != "default"]
     envs = environments if environments is not None else list(dict.fromkeys(named)) + ["default"]
@@ -127,7 +129,7 @@ def _expression(text: Any) -> Expression | None:
     return Expression(text)
 
 
-def _step(item: Any, scopes: list[dict], loop: set[str]) -> Step:
+def _step(item: Any, scopes: list[ParamValues], loop: set[str]) -> Step:
     if not isinstance(item, dict):
         raise FixSpecError("each fix step is a mapping with one verb")
     verbs = [key for key in item if key in VERBS]
@@ -168,7 +170,7 @@ def _step(item: Any, scopes: list[dict], loop: set[str]) -> Step:
                 item.get("new"), nested, bool(item.get("everywhere", False)), item.get("example"))
 
 
-def _check_value(value: Any, scopes: list[dict], loop: set[str]) -> None:
+def _check_value(value: Any, scopes: list[ParamValues], loop: set[str]) -> None:
     if isinstance(value, list):
         for element in value:
             _check_value(element, scopes, loop)

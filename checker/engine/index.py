@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from checker.engine.logic import Truth, World, leading_literal, match_pattern, may_match, tokens_of
+from checker.template.document_types import AnyDocument
 from checker.template.names import fixed_arn, fixed_name, given_name
 from checker.template.partitions import partition_of
 from checker.template.values import Origin, Text, Unknown, deep_origins
@@ -17,7 +18,7 @@ _ARN_SERVICES = {"ElasticLoadBalancingV2": "elasticloadbalancing", "Logs": "logs
 
 
 class DocumentIndex:
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: AnyDocument) -> None:
         resources = document.get("Resources")
         self.resources: Mapping[str, Any] = resources if isinstance(resources, Mapping) else {}
         deployment = document.get("Deployment")

@@ -11,18 +11,27 @@ A parsed expression is compiled once into nested closures, each taking the curre
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from checker.engine.logic import World, negate
 from checker.template.values import NO_VALUE, Choice, ChoiceList, Maybe, Origin, Unknown, origins_of
 
 Compiled = Callable[[Any, "Interpreter"], Any]
+Call = Callable[[str, list[Any], "Interpreter"], Any]  # a function call: name, arguments, the evaluation's interpreter
+
+
+class Node(TypedDict):
+    """A node of the tree jmespath parses an expression into."""
+
+    type: str
+    children: list[Any]  # nodes (a slice's are its bounds: ints or None)
+    value: NotRequired[Any]  # a field's name, a literal, a comparator or function name, an index
 
 
 class Interpreter:
     """What an evaluation runs in: a world, and `call(name, args, interpreter)` for functions."""
 
-    def __init__(self, world: World, call: Any) -> None:
+    def __init__(self, world: World, call: Call) -> None:
         self.world = world
         self.call = call
 
@@ -30,7 +39,7 @@ class Interpreter:
         value = self.world.read(value)
         return None if value is NO_VALUE else value
 
-    def elements(self, items: list) -> list[tuple[Any, frozenset[Origin]]]:
+    def elements(self, items: list[Any]) -> list[tuple[Any, frozenset[Origin]]]:
         """Each element as this world has it, with the origins of its doubtful presence."""
         elements = []
         for item in self.world.read(items):
@@ -52,16 +61,16 @@ class ExpressionReference:
         return self.compiled(value, self.interpreter)
 
 
-def compile_tree(node: dict) -> Compiled:
+def compile_tree(node: Node) -> Compiled:
     """The closure that evaluates a parsed JMESPath node."""
     return _COMPILERS[node["type"]](node)
 
 
-def _children(node: dict) -> list[Compiled]:
+def _children(node: Node) -> list[Compiled]:
     return [compile_tree(child) for child in node["children"]]
 
 
-def _chain(node: dict) -> Compiled:
+def _chain(node: Node) -> Compiled:
     steps = _children(node)
     if len(steps) == 2:
         first, second = steps
@@ -74,7 +83,7 @@ def _chain(node: dict) -> Compiled:
     return chain
 
 
-def _field(node: dict) -> Compiled:
+def _field(node: Node) -> Compiled:
     name = node["value"]
 
     def field(value: Any, run: Interpreter) -> Any:
@@ -90,7 +99,7 @@ def _field(node: dict) -> Compiled:
     return field
 
 
-def _comparator(node: dict) -> Compiled:
+def _comparator(node: Node) -> Compiled:
     left, right = _children(node)
     operator = node["value"]
     if operator == "eq":
@@ -100,35 +109,35 @@ def _comparator(node: dict) -> Compiled:
     return lambda value, run: run.world.order(operator, left(value, run), right(value, run))
 
 
-def _current(node: dict) -> Compiled:
+def _current(node: Node) -> Compiled:
     return lambda value, run: value
 
 
-def _literal(node: dict) -> Compiled:
+def _literal(node: Node) -> Compiled:
     literal = node["value"]
     return lambda value, run: literal
 
 
-def _expref(node: dict) -> Compiled:
+def _expref(node: Node) -> Compiled:
     compiled = compile_tree(node["children"][0])
     return lambda value, run: ExpressionReference(compiled, run)
 
 
-def _key_val_pair(node: dict) -> Compiled:
+def _key_val_pair(node: Node) -> Compiled:
     return compile_tree(node["children"][0])
 
 
-def _function(node: dict) -> Compiled:
+def _function(node: Node) -> Compiled:
     name, arguments = node["value"], _children(node)
     return lambda value, run: run.call(name, [argument(value, run) for argument in arguments], run)
 
 
-def _not(node: dict) -> Compiled:
+def _not(node: Node) -> Compiled:
     operand = compile_tree(node["children"][0])
     return lambda value, run: negate(run.world.truth(operand(value, run)))
 
 
-def _and(node: dict) -> Compiled:
+def _and(node: Node) -> Compiled:
     first, second = _children(node)
 
     def both(value: Any, run: Interpreter) -> Any:
@@ -146,7 +155,7 @@ def _and(node: dict) -> Compiled:
     return both
 
 
-def _or(node: dict) -> Compiled:
+def _or(node: Node) -> Compiled:
     first, second = _children(node)
 
     def either(value: Any, run: Interpreter) -> Any:
@@ -165,7 +174,7 @@ def _or(node: dict) -> Compiled:
     return either
 
 
-def _multi_select(node: dict) -> Compiled:
+def _multi_select(node: Node) -> Compiled:
     parts = _children(node)
     keys = [child["value"] for child in node["children"]] if node["type"] == "multi_select_dict" else None
 
@@ -179,7 +188,7 @@ def _multi_select(node: dict) -> Compiled:
     return select
 
 
-def _index(node: dict) -> Compiled:
+def _index(node: Node) -> Compiled:
     index = node["value"]
 
     def at(value: Any, run: Interpreter) -> Any:
@@ -198,7 +207,7 @@ def _index(node: dict) -> Compiled:
     return at
 
 
-def _slice(node: dict) -> Compiled:
+def _slice(node: Node) -> Compiled:
     bounds = slice(*node["children"])
 
     def cut(value: Any, run: Interpreter) -> Any:
@@ -225,7 +234,7 @@ def _base(compiled: Compiled, shape: type = list) -> Compiled:
     return base
 
 
-def _flatten(node: dict) -> Compiled:
+def _flatten(node: Node) -> Compiled:
     base = _base(compile_tree(node["children"][0]))
 
     def flatten(value: Any, run: Interpreter) -> Any:
@@ -245,7 +254,7 @@ def _flatten(node: dict) -> Compiled:
     return flatten
 
 
-def _projection(node: dict) -> Compiled:
+def _projection(node: Node) -> Compiled:
     base = _base(compile_tree(node["children"][0]))
     each = compile_tree(node["children"][1])
 
@@ -260,7 +269,7 @@ def _projection(node: dict) -> Compiled:
     return project
 
 
-def _value_projection(node: dict) -> Compiled:
+def _value_projection(node: Node) -> Compiled:
     base = _base(compile_tree(node["children"][0]), dict)
     each = compile_tree(node["children"][1])
 
@@ -278,7 +287,7 @@ def _value_projection(node: dict) -> Compiled:
     return project
 
 
-def _filter_projection(node: dict) -> Compiled:
+def _filter_projection(node: Node) -> Compiled:
     base = _base(compile_tree(node["children"][0]))
     each, test = compile_tree(node["children"][1]), compile_tree(node["children"][2])
 
@@ -296,7 +305,7 @@ def _filter_projection(node: dict) -> Compiled:
     return keep
 
 
-_COMPILERS: dict[str, Callable[[dict], Compiled]] = {
+_COMPILERS: dict[str, Callable[[Node], Compiled]] = {
     "subexpression": _chain, "index_expression": _chain, "pipe": _chain, "field": _field,
     "comparator": _comparator, "current": _current, "identity": _current, "literal": _literal,
     "expref": _expref, "key_val_pair": _key_val_pair, "function_expression": _function, "not_expression": _not,
@@ -311,7 +320,7 @@ def _absent_origins(value: Any) -> frozenset[Origin]:
     return value.origins if isinstance(value, Unknown) and value.type is None else frozenset()
 
 
-def _collect(collected: list, value: Any, uncertain: frozenset[Origin], keep_null: bool = False) -> None:
+def _collect(collected: list[Any], value: Any, uncertain: frozenset[Origin], keep_null: bool = False) -> None:
     """Add a projected value: JMESPath drops nulls; a value that may be null or absent is `Maybe`."""
     if value is None and not keep_null:
         return

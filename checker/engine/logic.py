@@ -7,7 +7,7 @@ reads as its branch, any other reads as unknown (a key that may be absent, a lis
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from numbers import Number
 from typing import Any
 
@@ -120,8 +120,8 @@ class World:
             value = value.then if decided else value.otherwise
         return self._expand(value) if type(value) is ChoiceList else value
 
-    def _expand(self, items: list) -> list:
-        expanded: list = []
+    def _expand(self, items: list[Any]) -> list[Any]:
+        expanded: list[Any] = []
         for item in items:
             if type(item) is not Choice:
                 expanded.append(item)
@@ -152,16 +152,14 @@ class World:
 
     def truth(self, value: Any) -> Truth:
         """JMESPath truth (false, null, "", [] and {} are false), three-valued."""
-        kind = type(value)
-        if kind is bool:
+        if type(value) is bool:
             return value
         value = self.read(value)
-        kind = type(value)
-        if kind is bool:
+        if type(value) is bool:
             return value
         if value is None or value is NO_VALUE:
             return False
-        if kind is str:
+        if type(value) is str:
             return value != ""
         if isinstance(value, list):
             if not value:
@@ -174,11 +172,11 @@ class World:
             return unknown_truth(frozenset().union(*(m.origins for m in maybes)))
         if isinstance(value, dict):
             return bool(value)
-        if kind is Unknown:
+        if type(value) is Unknown:
             if value.truthy is not None:
                 return value.truthy
             return True if value.type == "number" else unknown_truth(value.origins)
-        if kind is Text:
+        if type(value) is Text:
             if any(not isinstance(p, str) or p for p in value.parts if not isinstance(p, Unknown)):
                 return True
             return unknown_truth(value.origins)
@@ -262,7 +260,7 @@ class World:
 
 
 _SCALARS = frozenset({str, int, float, bool, type(None)})
-_ORDER = {
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
     "lt": lambda a, b: a < b, "lte": lambda a, b: a <= b, "gt": lambda a, b: a > b, "gte": lambda a, b: a >= b,
 }
 
@@ -290,10 +288,13 @@ def _plain_equal(left: Any, right: Any) -> bool:
 _STABLE = frozenset({"parameter", "pseudo", "ssm-parameter", "import", "dynamic-reference"})
 
 
-def tokens_of(value: Any) -> tuple:
+Token = str | tuple[Any, ...]  # a literal piece, or what identifies a reference or an unknown
+
+
+def tokens_of(value: Any) -> tuple[Token, ...]:
     """A Text's pieces as comparable tokens: literals, references by identity, unknowns by their origin."""
     parts = value.parts if isinstance(value, Text) else (value,)
-    tokens: list[Any] = []
+    tokens: list[Token] = []
     for part in parts:
         if isinstance(part, str):
             tokens.append(part)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 PASS, FAIL, NOT_APPLICABLE, ERROR = "PASS", "FAIL", "NOT_APPLICABLE", "ERROR"
 # Live scans: a resource neither the stack nor the outputs could locate, or a type with no collector.
@@ -13,6 +13,43 @@ STATUSES = (PASS, FAIL, ERROR, NOT_FOUND, NOT_COLLECTED, WAIVED, NOT_APPLICABLE)
 # Statuses that say "this could not be checked": they block the gate unless errors are allowed.
 UNCHECKED = (ERROR, NOT_FOUND, NOT_COLLECTED)
 SEVERITY_ORDER = {"critical": 4, "high": 3, "medium": 2, "low": 1}
+# What a result shows: the value each field that decided it had (label -> value), as JSON-ready, masked data.
+Evidence = dict[str, Any]
+
+
+class ResultRecord(TypedDict):
+    """A result as reports hold it (`results` of the JSON report)."""
+
+    rule_id: str
+    control: str
+    severity: str
+    status: str
+    environment: str
+    source: str
+    resource: str | None
+    resource_type: str | None
+    file: str | None
+    line: int | None
+    message: str
+    evidence: Evidence | None
+    physical_id: NotRequired[str | None]  # live results only
+    decided_by: list[int]
+    account: NotRequired[str | None]  # results of an organisation scan only, as are region and stack
+    region: NotRequired[str | None]
+    stack: NotRequired[str | None]
+
+
+class EnvironmentCounts(TypedDict):
+    status: dict[str, int]
+    failed_by_severity: dict[str, int]
+    errors_by_severity: dict[str, int]
+
+
+class Summary(TypedDict):
+    """Counts of results (the JSON report's `summary`, to which the report adds its counts of inputs)."""
+
+    total: dict[str, int]
+    environments: dict[str, EnvironmentCounts]
 
 
 @dataclass(frozen=True)
@@ -28,7 +65,7 @@ class Result:
     file: str | None
     line: int | None
     message: str
-    evidence: Any
+    evidence: Evidence | None
     physical_id: str | None = None  # live results: the deployed resource's physical id
     # Which assertions (numbered from 1; 0 for the rule's `when`) decide a FAIL or an ERROR.
     decided_by: tuple[int, ...] | None = ()
@@ -37,30 +74,34 @@ class Result:
     region: str | None = None
     stack: str | None = None
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> ResultRecord:
         """The result as JSON-ready data; `physical_id` appears on live results only, and `account`, `region`
         and `stack` on results of an organisation scan."""
-        data = dict(vars(self))  # shallow: evidence is already JSON-ready data
-        data["decided_by"] = list(self.decided_by or ())
+        record: ResultRecord = {  # shallow: evidence is already JSON-ready data
+            "rule_id": self.rule_id, "control": self.control, "severity": self.severity, "status": self.status,
+            "environment": self.environment, "source": self.source, "resource": self.resource,
+            "resource_type": self.resource_type, "file": self.file, "line": self.line, "message": self.message,
+            "evidence": self.evidence, "physical_id": self.physical_id, "decided_by": list(self.decided_by or ()),
+            "account": self.account, "region": self.region, "stack": self.stack,
+        }
         if self.source != "live":
-            del data["physical_id"]
+            del record["physical_id"]
         if self.account is None:
-            del data["account"], data["region"], data["stack"]
-        return data
+            del record["account"], record["region"], record["stack"]
+        return record
 
 
-def summarize(results: list[Result]) -> dict:
+def summarize(results: list[Result]) -> Summary:
     """Counts per environment: by status, and failures and errors by severity."""
-    summary: dict[str, Any] = {"total": dict(Counter(r.status for r in results)), "environments": {}}
+    counted: dict[str, tuple[Counter[str], Counter[str], Counter[str]]] = {}
     for result in results:
-        env = summary["environments"].setdefault(result.environment, {
-            "status": Counter(), "failed_by_severity": Counter(), "errors_by_severity": Counter()})
-        env["status"][result.status] += 1
+        status, failed, errors = counted.setdefault(result.environment, (Counter(), Counter(), Counter()))
+        status[result.status] += 1
         if result.status == FAIL:
-            env["failed_by_severity"][result.severity] += 1
+            failed[result.severity] += 1
         elif result.status in UNCHECKED:
-            env["errors_by_severity"][result.severity] += 1
-    for env in summary["environments"].values():
-        for key in env:
-            env[key] = dict(env[key])
-    return summary
+            errors[result.severity] += 1
+    return {"total": dict(Counter(r.status for r in results)),
+            "environments": {environment: {"status": dict(status), "failed_by_severity": dict(failed),
+                                           "errors_by_severity": dict(errors)}
+                             for environment, (status, failed, errors) in counted.items()}}

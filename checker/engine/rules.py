@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from checker.cache import cached_json
 from checker.engine.expressions import Expression, ExpressionError, arity_problem
-from checker.engine.fix_spec import FixSpec, param_scopes, parse_fix
+from checker.engine.fix_spec import FixSpec, ParamsByEnvironment, ParamValues, param_scopes, parse_fix
 from checker.errors import InputError
 from checker.template import load, yaml_events
+from checker.template.document_types import Resource, TemplateBody
 from checker.template.load import parse, read_text
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -53,13 +54,31 @@ class RuleCase:
     expect: str
     environment: str = "prod"
     region: str | None = None
-    resource: dict | None = None
-    template: dict | None = None
+    resource: Resource | None = None
+    template: TemplateBody | None = None
     subject: str | None = None
-    parameters: dict = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
     decided_by: tuple[int, ...] | None = None  # FAIL or ERROR: the assertions (numbered from 1, 0: when) deciding it
-    peers: dict = field(default_factory=dict)  # other environments the case renders: name -> parameter values
-    rule_params: dict = field(default_factory=dict)  # the configuration's overrides of the rule's params
+    # Other environments the case renders: name -> parameter values.
+    peers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rule_params: ParamValues = field(default_factory=dict)  # the configuration's overrides of the rule's params
+
+
+class RuleMetadata(TypedDict):
+    """What reports show about a rule (`rules` of the JSON report)."""
+
+    id: str
+    title: str
+    control: str
+    control_title: str
+    severity: str
+    target: str
+    sources: list[str]
+    rationale: str
+    remediation: str
+    references: list[str]
+    compliance: dict[str, list[str]]
+    file: str
 
 
 @dataclass(frozen=True)
@@ -77,19 +96,19 @@ class Rule:
     file: str
     when: Expression | None = None
     environments: tuple[str, ...] | None = None
-    params: dict = field(default_factory=dict)
+    params: ParamsByEnvironment = field(default_factory=dict)
     rationale: str = ""
-    compliance: dict = field(default_factory=dict)
+    compliance: dict[str, list[str]] = field(default_factory=dict)  # framework -> its requirement ids
     control_info: Control | None = None
     fix: FixSpec | None = None  # the template change that makes a failure pass (None: not declared)
 
-    def params_for(self, environment: str) -> dict:
+    def params_for(self, environment: str) -> ParamValues:
         return {**self.params.get("default", {}), **self.params.get(environment, {})}
 
     def applies_in(self, environment: str) -> bool:
         return self.environments is None or environment in self.environments
 
-    def metadata(self) -> dict:
+    def metadata(self) -> RuleMetadata:
         """What reports show about the rule."""
         return {
             "id": self.id, "title": self.title, "control": self.control,
@@ -173,7 +192,7 @@ def _check_shape(data: Any, source: str) -> None:
         raise InputError(source, "a rule file holds 'rules' (a list of rules) and/or 'controls' (a list of controls)")
 
 
-def _rules(data: dict, source: str, controls: Mapping[str, Control]) -> list[Rule]:
+def _rules(data: dict[str, Any], source: str, controls: Mapping[str, Control]) -> list[Rule]:
     return [_rule(entry, index, source, controls) for index, entry in enumerate(data.get("rules") or [])]
 
 
@@ -190,7 +209,7 @@ def _controls(entries: Any, source: str, first: int) -> list[Control]:
     return found
 
 
-class _Controls(dict):
+class _Controls(dict[str, Control]):
     """Controls declared by the loaded files; the bundled pack's (after them) for ids they do not declare."""
 
     def __missing__(self, key: str) -> Control:
@@ -202,7 +221,7 @@ class _Controls(dict):
     def __contains__(self, key: object) -> bool:
         return dict.__contains__(self, key) or key in bundled_controls()
 
-    def __iter__(self) -> Any:
+    def __iter__(self) -> Iterator[str]:
         return iter({**bundled_controls(), **self})
 
 
@@ -297,20 +316,20 @@ def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) 
     )
 
 
-def _as_list(value: Any, fail: Any) -> list:
+def _as_list(value: Any, fail: Callable[[str], InputError]) -> list[Any]:
     if not isinstance(value, list) or not value:
         raise fail("assert and tests must be non-empty lists")
     return value
 
 
-def _param_scopes(params: dict, environments: list[str] | None) -> list[dict]:
+def _param_scopes(params: ParamsByEnvironment, environments: list[str] | None) -> list[ParamValues]:
     """The parameter values each environment the rule can run in would see."""
     named = [e for e in params if e != "default"]
     envs = environments if environments is not None else named + ["default"]
     return [{**params.get("default", {}), **params.get(env, {})} for env in envs] or [params.get("default", {})]
 
 
-def _assertion(item: Any, scopes: list[dict]) -> Assertion:
+def _assertion(item: Any, scopes: list[ParamValues]) -> Assertion:
     if isinstance(item, str):
         item = {"expr": item}
     if not isinstance(item, dict) or "expr" not in item or set(item) - {"expr", "message", "evidence"}:
@@ -326,7 +345,7 @@ def _assertion(item: Any, scopes: list[dict]) -> Assertion:
     return Assertion(Expression(item["expr"], item.get("evidence")), message)
 
 
-def _check_calls(expression: Expression, scopes: list[dict]) -> None:
+def _check_calls(expression: Expression, scopes: list[ParamValues]) -> None:
     for name, args in expression.called_functions():
         problem = arity_problem(name, len(args))
         if problem:
@@ -338,7 +357,7 @@ def _check_calls(expression: Expression, scopes: list[dict]) -> None:
                 raise ValueError(f"param({args[0]!r}) is not defined for every environment")
 
 
-def _case(item: Any, fail: Any) -> RuleCase:
+def _case(item: Any, fail: Callable[[str], InputError]) -> RuleCase:
     if not isinstance(item, dict) or set(item) - _CASE_KEYS:
         raise fail(f"test case keys must be among {', '.join(sorted(_CASE_KEYS))}")
     name = str(item.get("name", "unnamed case"))

@@ -1,7 +1,7 @@
 """One template through render and evaluate, in each environment it deploys to, nested stacks included."""
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -11,12 +11,13 @@ from checker.engine.evaluate import evaluate
 from checker.engine.results import NOT_APPLICABLE, Result
 from checker.engine.rules import Rule, known_resource_types
 from checker.errors import InputError
+from checker.template.document_types import AnyDocument, Deployment, TemplateBody
 from checker.template.environment import Environment
 from checker.template.load import Template, load_template
 from checker.template.nested import Child, child_environment, children, regions_admitted
 from checker.template.render import Document, render
 from checker.template.sam import expand_for
-from checker.template.values import display
+from checker.template.values import Maybe, display
 
 _MAX_NESTING = 8
 # Where a whole-template finding is decided, for evidence read from the rendered document's Deployment.
@@ -31,7 +32,7 @@ class UnknownType:
     resource_type: str
 
 
-def transforms_of(body: dict) -> list[Any]:
+def transforms_of(body: TemplateBody) -> list[Any]:
     transforms = body.get("Transform")
     return transforms if isinstance(transforms, list) else [transforms] if transforms else []
 
@@ -70,14 +71,14 @@ def scan_template(template: Template, rules: list[Rule], environments: list[Envi
 
 def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environments: list[Environment],
                peers: Callable[[Template], Peers] | None, prefix: str, chain: frozenset[Path],
-               parent_regions: list[Any] | None = None) -> None:
+               parent_regions: list[str | Maybe] | None = None) -> None:
     template = expand_for(template, environments)
     scanned.templates.append((template, prefix))
     others = peers(template) if peers else None
     loaded: dict[Path, Template] = {}
     for env in environments:
         document = render(template, env)
-        deployment = document["Deployment"]
+        deployment: Deployment = document["Deployment"]
         if parent_regions is not None:  # a nested stack deploys only where its parent may
             deployment = {**deployment, "RegionsAllowedByTemplateRules": regions_admitted(
                 deployment["RegionsAllowedByTemplateRules"], parent_regions)}
@@ -126,9 +127,9 @@ def peer_documents(declared: Sequence[Environment]) -> Callable[[Template], Peer
     by_name = {env.name: env for env in declared}
 
     def for_template(template: Template) -> Peers:
-        rendered: dict[str, Any] = {}
+        rendered: dict[str, Document] = {}
 
-        def document(name: str) -> Mapping[str, Any] | None:
+        def document(name: str) -> AnyDocument | None:
             if name not in by_name:
                 return None
             if name not in rendered:
@@ -140,8 +141,7 @@ def peer_documents(declared: Sequence[Environment]) -> Callable[[Template], Peer
 
 def decided_at(template: Template, result: Result) -> int | None:
     """The line of the section or parameter a whole-template finding read, from its evidence."""
-    evidence = result.evidence if isinstance(result.evidence, dict) else {}
-    for label in evidence:
+    for label in result.evidence or {}:
         keys = str(label).split(".")
         if keys[0] == "Deployment":
             section = _DEPLOYMENT_SOURCES.get(keys[1]) if len(keys) > 1 else None

@@ -82,7 +82,7 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
         payload["live"] = live
         payload["drift"] = drift or report.drift or []
     payload.update(sections or {})
-    summary.update(input_counts(payload))
+    payload["summary"] = {**summary, **input_counts(payload)}
     # The last masking step before any writer: values from AWS (error messages, drift) and from the config
     # that slipped past the engine's masking of NoEcho values still lose password-like keys and secret shapes.
     return Masker().mask(payload)

@@ -63,12 +63,12 @@ def _split_choice(value: Any) -> tuple[Choice, Any, Any] | None:
     return None
 
 
-def _replaced_item(items: list, index: int, item: Any) -> list:
+def _replaced_item(items: list[Any], index: int, item: Any) -> list[Any]:
     rebuilt = items[:index] + ([] if item is NO_VALUE else [item]) + items[index + 1:]
     return ChoiceList(rebuilt) if any(isinstance(i, Choice) for i in rebuilt) else rebuilt
 
 
-def _replaced_key(mapping: dict, key: str, item: Any) -> dict:
+def _replaced_key(mapping: dict[str, Any], key: str, item: Any) -> dict[str, Any]:
     rebuilt = {k: v for k, v in mapping.items() if k != key}
     if item is not NO_VALUE:
         rebuilt[key] = item

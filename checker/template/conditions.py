@@ -25,7 +25,7 @@ def truth(value: Any) -> bool | Unknown:
     return Unknown([Origin("template", "a condition", f"{value!r} is not a boolean")], "boolean")
 
 
-def equals(args: list) -> Any:
+def equals(args: list[Any]) -> Any:
     if contains_special(args):
         return Unknown(deep_origins(args), "boolean", form={"Fn::Equals": args})
     left, right = (scalar_text(a) for a in args)
@@ -54,15 +54,15 @@ def negation(values: list[bool | Unknown]) -> bool | Unknown:
     return values[0] if isinstance(values[0], Unknown) else not values[0]
 
 
-def contains_member(args: list) -> bool:
+def contains_member(args: list[Any]) -> bool:
     return scalar_text(args[1]) in [scalar_text(v) for v in args[0]]
 
 
-def each_member_equals(args: list) -> bool:
+def each_member_equals(args: list[Any]) -> bool:
     return all(scalar_text(v) == scalar_text(args[1]) for v in args[0])
 
 
-def each_member_in(args: list) -> bool:
+def each_member_in(args: list[Any]) -> bool:
     if not isinstance(args[1], list):
         return False
     allowed = {scalar_text(v) for v in args[1]}

@@ -166,7 +166,7 @@ def _get_att(argument: Any, scope: Scope) -> Any:
     return lifted(args, lambda a: _attribute(a, scope))
 
 
-def _attribute(args: list, scope: Scope) -> Any:
+def _attribute(args: list[Any], scope: Scope) -> Any:
     logical_id, attribute = args
     if not isinstance(attribute, str):
         origins = deep_origins(attribute)
@@ -380,7 +380,7 @@ def _to_json_string(argument: Any, scope: Scope) -> Any:
     return lifted(value, lambda v: _computed("Fn::ToJsonString", v, "string"))
 
 
-def _membership(name: str, test: Callable[[list], bool]) -> Callable[[Any, Scope], Any]:
+def _membership(name: str, test: Callable[[list[Any]], bool]) -> Callable[[Any, Scope], Any]:
     """Fn::Contains, Fn::EachMemberEquals, Fn::EachMemberIn (template Rules only)."""
     def handler(argument: Any, scope: Scope) -> Any:
         args = resolve(argument, scope)

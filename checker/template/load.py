@@ -11,10 +11,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from checker.errors import InputError
+from checker.template.document_types import TemplateBody
 from checker.template.yaml_events import MAX_DEPTH, LineDict, ParseErrors, YamlError, build
+
+if TYPE_CHECKING:
+    from checker.template.render import Document
 
 MAX_BYTES = 16 * 1024 * 1024
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")
@@ -24,12 +28,12 @@ __all__ = ["LineDict", "Template", "NotATemplate", "load_template", "parse", "va
 @dataclass(frozen=True)
 class Template:
     path: str
-    body: dict
+    body: TemplateBody
     # Resources a transform generated -> the resource of the source they come from (for lines).
     sources: Mapping[str, str] = field(default_factory=dict)
-    source_body: dict | None = None  # the body as written, when `body` is its transformed form
+    source_body: TemplateBody | None = None  # the body as written, when `body` is its transformed form
     # Rendered documents by environment (checker.template.render): each environment is rendered once a run.
-    renders: dict[tuple[Any, ...], Any] = field(default_factory=dict, compare=False, repr=False)
+    renders: dict[tuple[Any, ...], Document] = field(default_factory=dict, compare=False, repr=False)
 
     def line_of(self, *keys: Any) -> int | None:
         """Line of the deepest key of `keys` that exists in the source, e.g. ("Resources", "Bucket")."""
@@ -40,7 +44,7 @@ class Template:
         return _deepest_line(self.body, keys)
 
 
-def _deepest_line(body: dict, keys: tuple) -> int | None:
+def _deepest_line(body: TemplateBody, keys: tuple[Any, ...]) -> int | None:
     node: Any = body
     line = None
     for key in keys:
@@ -80,7 +84,7 @@ _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"(\s*:)?', re.DOTALL)
 _JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', re.DOTALL)
 
 
-class _Pairs(list):
+class _Pairs(list[tuple[str, Any]]):
     """Key/value pairs of one JSON object, in source order, duplicates kept."""
 
 
@@ -178,7 +182,7 @@ def load_template(path: str | Path) -> Template:
     return Template(source, validate_shape(parse(text, source), source))
 
 
-def validate_shape(body: Any, source: str) -> dict:
+def validate_shape(body: Any, source: str) -> TemplateBody:
     if not isinstance(body, dict) or "Resources" not in body:
         raise NotATemplate(source, "not a CloudFormation template (no Resources section)")
     resources = body["Resources"]
@@ -207,7 +211,7 @@ def _kind(value: Any) -> str:
     return {list: "a list", str: "a string", type(None): "empty"}.get(type(value), type(value).__name__)
 
 
-def template_from_body(body: str | dict, source: str) -> Template:
+def template_from_body(body: str | dict[str, Any], source: str) -> Template:
     """A Template from GetTemplate's TemplateBody: YAML text, or JSON that boto3 already decoded."""
     text = json.dumps(body, indent=2) if isinstance(body, dict) else str(body)
     return Template(source, validate_shape(parse(text, source), source))

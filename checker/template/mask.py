@@ -9,9 +9,11 @@ wherever it appears: the password of a URL, a PEM private key, AWS access keys a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
+
+from checker.template.document_types import AnyDocument
 
 MASK = "****"
 _SECRET_KEY = re.compile(r"pass(word|phrase|wd)|secret(?!arn|s?manager)|token|private[_-]?key|credential"
@@ -87,7 +89,7 @@ def mask(value: Any) -> Any:
     return Masker().mask(value)
 
 
-def document_secrets(document: Mapping[str, Any]) -> list[Any]:
+def document_secrets(document: AnyDocument) -> list[str]:
     """The values of a document's NoEcho parameters."""
     deployment = document.get("Deployment")
     if not isinstance(deployment, dict):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checker.template.document_types import AnyDocument
 from checker.template.environment import Environment
 from checker.template.values import Maybe, Origin, Unknown, contains_special, display
 
@@ -21,7 +22,7 @@ class Child:
     url: Any  # TemplateURL as rendered
 
 
-def children(document: Mapping[str, Any], parent_path: str) -> list[Child]:
+def children(document: AnyDocument, parent_path: str) -> list[Child]:
     """The nested stacks of a rendered document, each with its local template file when it has one."""
     found = []
     for logical_id, resource in (document.get("Resources") or {}).items():
@@ -35,7 +36,7 @@ def children(document: Mapping[str, Any], parent_path: str) -> list[Child]:
     return found
 
 
-def child_environment(env: Environment, document: Mapping[str, Any], child: Child) -> Environment:
+def child_environment(env: Environment, document: AnyDocument, child: Child) -> Environment:
     """The environment a child is rendered in: the parent's, with the parameter values the parent passes.
 
     A value the parent only knows at deployment (a reference to one of its resources, an output of another
@@ -57,11 +58,11 @@ def child_environment(env: Environment, document: Mapping[str, Any], child: Chil
     return Environment(env.name, env.region, env.account_id, None, parameters, env.rule_params)
 
 
-def regions_admitted(own: list[Any], parent: list[Any]) -> list[Any]:
+def regions_admitted(own: list[str | Maybe], parent: list[str | Maybe]) -> list[str | Maybe]:
     """The Regions a nested stack can be created in: those its own template Rules admit and its parent's do
     (CloudFormation evaluates the parent's Rules before it creates the parent's resources, the child included).
     A Region either side only may admit stays a `Maybe`."""
-    admitted: list[Any] = []
+    admitted: list[str | Maybe] = []
     parents = {(p.value if isinstance(p, Maybe) else p): p for p in parent}
     for region in own:
         name = region.value if isinstance(region, Maybe) else region

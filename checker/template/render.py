@@ -3,10 +3,19 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from checker.errors import InputError
 from checker.template.conditions import truth
+from checker.template.document_types import (
+    Deployment,
+    ParameterSpec,
+    ParameterUse,
+    RenderedRule,
+    Resource,
+    TemplateBody,
+)
 from checker.template.environment import Environment
 from checker.template.forms import sub_form, sub_variables
 from checker.template.intrinsics import Scope, resolve
@@ -39,7 +48,7 @@ def parameter_values(template: Template, env: Environment) -> dict[str, Any]:
     return values
 
 
-def _check_allowed(template: Template, name: str, spec: dict, value: Any, env: Environment) -> None:
+def _check_allowed(template: Template, name: str, spec: ParameterSpec, value: Any, env: Environment) -> None:
     """CloudFormation refuses a parameter value outside its declared constraints: so does the render."""
     problem = parameter_violation(spec, value)
     if problem:
@@ -48,7 +57,7 @@ def _check_allowed(template: Template, name: str, spec: dict, value: Any, env: E
                          template.line_of("Parameters", name))
 
 
-def parameter_violation(spec: dict, value: Any) -> str | None:
+def parameter_violation(spec: ParameterSpec, value: Any) -> str | None:
     """Which declared constraint (AllowedValues, AllowedPattern, Min/MaxLength, Min/MaxValue) `value` breaks."""
     text = str(value)
     allowed = spec.get("AllowedValues")
@@ -72,8 +81,10 @@ def parameter_violation(spec: dict, value: Any) -> str | None:
     return None
 
 
-def _out_of_bounds(spec: dict, measure: float, low: str, high: str, unit: str) -> str | None:
-    for bound, too_far in ((low, lambda limit: measure < limit), (high, lambda limit: measure > limit)):
+def _out_of_bounds(spec: ParameterSpec, measure: float, low: str, high: str, unit: str) -> str | None:
+    beyond: tuple[tuple[str, Callable[[float], bool]], ...] = (
+        (low, lambda limit: measure < limit), (high, lambda limit: measure > limit))
+    for bound, too_far in beyond:
         try:
             limit = float(spec[bound])
         except (KeyError, TypeError, ValueError):
@@ -83,7 +94,7 @@ def _out_of_bounds(spec: dict, measure: float, low: str, high: str, unit: str) -
     return None
 
 
-def _typed(spec: dict, value: Any) -> Any:
+def _typed(spec: ParameterSpec, value: Any) -> Any:
     kind = str(spec.get("Type", "String"))
     if kind == "Number" and isinstance(value, str):
         try:
@@ -95,8 +106,12 @@ def _typed(spec: dict, value: Any) -> Any:
     return value
 
 
-class Document(dict):
-    """A rendered template: the document rules see, and the conditions its environment leaves open."""
+class Document(dict[str, Any]):
+    """A rendered template: the document rules see, and the conditions its environment leaves open.
+
+    Its sections are those of checker.template.document_types: Parameters, Resources, Outputs, Rules and
+    Deployment (with AWSTemplateFormatVersion, Description and Transform when the template has them).
+    """
 
     space: ConditionSpace | None = None
 
@@ -128,11 +143,11 @@ def _render(template: Template, env: Environment) -> Document:
                   env.region, declared)
     _fix_names(resources, scope, env.region)
 
-    rendered_resources = {}
+    rendered_resources: dict[str, Resource] = {}
     for logical_id, resource in resources.items():
         if "Condition" in resource and scope.condition(resource["Condition"]) is False:
             continue
-        rendered = {"Type": resource["Type"], "LogicalId": logical_id}
+        rendered: Resource = {"Type": resource["Type"], "LogicalId": logical_id}
         for key, value in resource.items():
             if key != "Type":
                 item = resolve(value, scope)
@@ -146,7 +161,7 @@ def _render(template: Template, env: Environment) -> Document:
     document["Resources"] = rendered_resources
     document["Outputs"] = _render_outputs(body.get("Outputs") or {}, scope)
     document["Rules"] = render_rules(body.get("Rules") or {}, scope)
-    document["Deployment"] = {
+    deployment: Deployment = {
         "Environment": env.name,
         "Region": resolve({"Ref": "AWS::Region"}, scope),
         "AccountId": resolve({"Ref": "AWS::AccountId"}, scope),
@@ -156,12 +171,13 @@ def _render(template: Template, env: Environment) -> Document:
         "RuleParams": dict(env.rule_params),
         "RegionsAllowedByTemplateRules": regions_allowed(template, env, parameters),
     }
-    if any(isinstance(state, Unknown) for state in document["Deployment"]["Conditions"].values()):
+    document["Deployment"] = deployment
+    if any(isinstance(state, Unknown) for state in deployment["Conditions"].values()):
         document.space = ConditionSpace(conditions, scope)
     return document
 
 
-def _fix_names(resources: dict, scope: Scope, region: str | None) -> None:
+def _fix_names(resources: dict[str, Resource], scope: Scope, region: str | None) -> None:
     """Record the names (and ARNs) the template fixes, so references to those resources carry them."""
     partition = partition_of(region) if region else None
     for logical_id, resource in resources.items():
@@ -182,7 +198,7 @@ def _condition_state(scope: Scope, name: str) -> bool | Unknown:
     return decided if isinstance(decided, bool) else Unknown([scope.condition_origin(name)], "boolean")
 
 
-def _render_outputs(outputs: dict, scope: Scope) -> dict:
+def _render_outputs(outputs: dict[str, Any], scope: Scope) -> dict[str, Any]:
     rendered = {}
     for name, output in outputs.items():
         if isinstance(output, dict) and "Condition" in output and scope.condition(output["Condition"]) is False:
@@ -191,21 +207,22 @@ def _render_outputs(outputs: dict, scope: Scope) -> dict:
     return rendered
 
 
-_USAGE: dict[int, tuple[dict, dict]] = {}  # id(body) -> (body, declarations): the same in every environment
+# id(body) -> (body, declarations): the same in every environment
+_USAGE: dict[int, tuple[TemplateBody, dict[str, Any]]] = {}
 
 
-def _declarations(parameters: dict, resources: dict, body: dict) -> dict:
+def _declarations(parameters: dict[str, Any], resources: dict[str, Resource], body: TemplateBody) -> dict[str, Any]:
     """Parameter declarations as written, each with `UsedBy` (the resource properties that reference it)."""
     cached = _USAGE.get(id(body))
     if cached is not None and cached[0] is body:
         return cached[1]
-    usage: dict[str, list[dict]] = {name: [] for name in parameters}
+    usage: dict[str, list[ParameterUse]] = {name: [] for name in parameters}
     for logical_id, resource in resources.items():
         for key, value in (resource.get("Properties") or {}).items():
             found: dict[str, bool] = {}
             _parameter_uses(value, usage, False, found)
             for name in sorted(found):
-                use = {"Resource": logical_id, "Type": resource["Type"], "Property": key}
+                use: ParameterUse = {"Resource": logical_id, "Type": resource["Type"], "Property": key}
                 usage[name].append({**use, "InDynamicReference": True} if found[name] else use)
     declarations = {name: {**spec, "UsedBy": usage[name]} if isinstance(spec, dict) else spec
                     for name, spec in parameters.items()}
@@ -245,18 +262,18 @@ def _parameter_uses(value: Any, names: Any, inside: bool, found: dict[str, bool]
         _parameter_uses(item, names, inside, found)
 
 
-def _no_echo(spec: dict) -> bool:
+def _no_echo(spec: ParameterSpec) -> bool:
     return str(spec.get("NoEcho", "")).lower() == "true"
 
 
-def render_rules(rules: dict, scope: Scope) -> dict:
+def render_rules(rules: dict[str, Any], scope: Scope) -> dict[str, RenderedRule]:
     """The Rules section with each condition and assertion resolved."""
     rendered = {}
     for name, rule in rules.items():
         if not isinstance(rule, dict):
             continue
         assertions = rule["Assertions"] if isinstance(rule.get("Assertions"), list) else []
-        entry: dict[str, Any] = {"Assertions": [
+        entry: RenderedRule = {"Assertions": [
             {**a, "Assert": resolve(a.get("Assert"), scope)} if isinstance(a, dict) else a for a in assertions
         ]}
         if "RuleCondition" in rule:
@@ -265,7 +282,7 @@ def render_rules(rules: dict, scope: Scope) -> dict:
     return rendered
 
 
-def rules_accept(rendered_rules: dict) -> bool | Unknown:
+def rules_accept(rendered_rules: dict[str, RenderedRule]) -> bool | Unknown:
     """Whether a rendered Rules section lets the deployment proceed (an Unknown: cannot tell, and why)."""
     verdicts: list[bool | Unknown] = []
     for rule in rendered_rules.values():
@@ -282,7 +299,7 @@ def rules_accept(rendered_rules: dict) -> bool | Unknown:
     return Unknown(frozenset().union(*(u.origins for u in undecided)), "boolean") if undecided else True
 
 
-def regions_allowed(template: Template, env: Environment, values: dict[str, Any]) -> list[Any]:
+def regions_allowed(template: Template, env: Environment, values: dict[str, Any]) -> list[str | Maybe]:
     """Regions in which the template's own Rules section accepts this environment's parameter `values`.
 
     Only assertions whose outcome depends on the Region are judged: an account pin or a check of the
@@ -300,11 +317,12 @@ def regions_allowed(template: Template, env: Environment, values: dict[str, Any]
                       body.get("Parameters"))
         by_region[region] = render_rules(rules, scope)
     about_region = _region_dependent(by_region)
-    allowed: list[Any] = []
+    allowed: list[str | Maybe] = []
     for region, rendered in by_region.items():
-        judged = {name: {**rule, "Assertions": [a for index, a in enumerate(rule["Assertions"])
-                                                if (name, index) in about_region]}
-                  for name, rule in rendered.items()}
+        judged: dict[str, RenderedRule] = {
+            name: {**rule, "Assertions": [a for index, a in enumerate(rule["Assertions"])
+                                          if (name, index) in about_region]}
+            for name, rule in rendered.items()}
         accepted = rules_accept(judged)
         if accepted is True:
             allowed.append(region)
@@ -313,7 +331,7 @@ def regions_allowed(template: Template, env: Environment, values: dict[str, Any]
     return allowed
 
 
-def _region_dependent(by_region: dict[str, dict]) -> set[tuple[str, int]]:
+def _region_dependent(by_region: dict[str, dict[str, RenderedRule]]) -> set[tuple[str, int]]:
     """(rule name, assertion index) of the assertions whose rendered outcome differs between Regions."""
     outcomes: dict[tuple[str, int], set[str]] = {}
     for rendered in by_region.values():

@@ -16,6 +16,7 @@ from typing import Any
 
 from checker.cache import cached_json
 from checker.errors import InputError
+from checker.template.document_types import Resource, TemplateBody
 from checker.template.environment import Environment
 from checker.template.load import Template, validate_shape
 
@@ -23,7 +24,7 @@ SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 _MARK = "checker:sam-resource"  # metadata key carrying the SAM logical id through the translation
 
 
-def uses_sam(body: dict) -> bool:
+def uses_sam(body: TemplateBody) -> bool:
     transforms = body.get("Transform")
     return SAM_TRANSFORM in (transforms if isinstance(transforms, list) else [transforms])
 
@@ -38,7 +39,7 @@ class _ManagedPolicies:
         return _PolicyArns(self.partition)
 
 
-class _PolicyArns(dict):
+class _PolicyArns(dict[str, str]):
     def __init__(self, partition: str) -> None:
         super().__init__()
         self.partition = partition
@@ -72,7 +73,7 @@ def _reuse_policy_templates() -> None:
     translator.make_policy_template_for_function_plugin = lambda: PolicyTemplatesForResourcePlugin(processor)
 
 
-def _packaged(resource: dict) -> str | None:
+def _packaged(resource: Resource) -> str | None:
     """Put a resource in the form `sam package` leaves it; returns a nested application's local template."""
     properties = resource.setdefault("Properties", {})
     if not isinstance(properties, dict):
@@ -119,7 +120,7 @@ def expand(template: Template, region: str | None) -> Template:
     return Template(template.path, validate_shape(expanded, template.path), sources, copy.copy(template.body))
 
 
-def _translate(template: Template, region: str) -> tuple[dict, dict[str, str]]:
+def _translate(template: Template, region: str) -> tuple[TemplateBody, dict[str, str]]:
     from samtranslator.metrics.metrics import DummyMetricsPublisher, Metrics
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser

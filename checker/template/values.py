@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 NO_VALUE: Any = type("NoValue", (), {"__repr__": lambda self: "AWS::NoValue"})()
 
@@ -95,7 +95,7 @@ class Reference:
         return self.logical_id, self.attribute
 
     @property
-    def form(self) -> dict:
+    def form(self) -> dict[str, str | list[str]]:
         if self.attribute is None:
             return {"Ref": self.logical_id}
         return {"Fn::GetAtt": [self.logical_id, self.attribute]}
@@ -135,7 +135,7 @@ class Text:
         return f"Text({self.parts!r})"
 
 
-def text(pieces: Iterable[Any], form: Any = None) -> Any:
+def text(pieces: Iterable[Any], form: Any = None) -> str | Text:
     """The string the pieces make: a `str` when every piece is known, else a `Text`.
 
     Pieces are strings, `Unknown`, `Reference` or `Text` (spliced in). Adjacent literals are merged.
@@ -150,7 +150,7 @@ def text(pieces: Iterable[Any], form: Any = None) -> Any:
             elif not (isinstance(part, str) and part == ""):
                 parts.append(part)
     if all(isinstance(p, str) for p in parts):
-        return "".join(parts)  # type: ignore[arg-type]
+        return "".join(cast(list[str], parts))
     return Text(tuple(parts), form)
 
 
@@ -169,7 +169,7 @@ class Choice:
         return f"Choice({self.condition!r}, {self.then!r}, {self.otherwise!r})"
 
 
-class ChoiceList(list):
+class ChoiceList(list[Any]):
     """A rendered list with `Choice` items: which items are there depends on the world."""
 
 

@@ -60,7 +60,7 @@ class ConditionSpace:
             size *= len(domain)
         if size > _MAX_COMBINATIONS:
             return None
-        worlds: dict[tuple, dict[str, bool]] = {}
+        worlds: dict[tuple[tuple[str, bool], ...], dict[str, bool]] = {}
         for values in itertools.product(*domains):
             chosen = dict(zip(variables, values, strict=True))
             for truths in itertools.product((True, False), repeat=len(free)):

@@ -54,7 +54,7 @@ _CONVERT: dict[str, Callable[[str], Any]] = {
 _NO_KEY = object()
 
 
-class LineDict(dict):
+class LineDict(dict[Any, Any]):
     """A mapping that remembers the source line of each of its keys."""
 
     __slots__ = ("lines",)

@@ -9,6 +9,7 @@ from checker.engine.context import Context
 from checker.engine.functions.base import Function, open_unknown
 from checker.engine.interpreter import Interpreter
 from checker.engine.logic import unknown_truth
+from checker.template.document_types import Resource
 from checker.template.names import fixed_arn, fixed_name
 from checker.template.partitions import partition_of
 from checker.template.values import Maybe, Origin, Reference, Text, Unknown, known_text
@@ -139,11 +140,11 @@ def _arn(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     return Reference(resource["LogicalId"], "Arn", fixed if isinstance(fixed, str) else None)
 
 
-def _of_this_document(context: Context, resource: dict) -> bool:
+def _of_this_document(context: Context, resource: Resource) -> bool:
     return context.index.resources.get(resource["LogicalId"]) is resource
 
 
-def _elsewhere(resource: dict, attribute: str | None) -> Unknown:
+def _elsewhere(resource: Resource, attribute: str | None) -> Unknown:
     """A value of a resource of another environment's document: never a reference to this document's
     resource of the same logical id."""
     name = resource["LogicalId"] + (f".{attribute}" if attribute else "")

@@ -16,6 +16,7 @@ from checker.engine.interpreter import ExpressionReference, Interpreter
 from checker.engine.logic import any_of, both, json_type, unknown_truth
 from checker.template.values import (
     Maybe,
+    Origin,
     Range,
     Reference,
     Text,
@@ -113,7 +114,7 @@ def _affix(name: str) -> Implementation:
 
 
 def _not_null(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
-    doubtful: set = set()
+    doubtful: set[Origin] = set()
     for arg in args:
         value = interpreter.read(arg)
         if value is None:

@@ -15,7 +15,7 @@ from checker.template.values import Reference, Text, Unknown, deep_origins, is_s
 
 
 @lru_cache(maxsize=256)
-def _compiled(pattern: str) -> re.Pattern:
+def _compiled(pattern: str) -> re.Pattern[str]:
     try:
         return re.compile(pattern)
     except re.error as exc:  # not a ValueError: rule evaluation would not report it as an ERROR result
