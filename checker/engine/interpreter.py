@@ -137,41 +137,29 @@ def _not(node: Node) -> Compiled:
     return lambda value, run: negate(run.world.truth(operand(value, run)))
 
 
-def _and(node: Node) -> Compiled:
+def _junction(node: Node, decisive: bool) -> Compiled:
+    """`a && b` (decisive False) and `a || b` (decisive True), as JMESPath defines them: the left value when
+    its truth is decisive, else the right one. With the left side undecided the result is unknown, and its
+    truth is decided when the right side's is decisive (`x && false` is falsy, `x || true` truthy)."""
     first, second = _children(node)
 
-    def both(value: Any, run: Interpreter) -> Any:
+    def junction(value: Any, run: Interpreter) -> Any:
         left = first(value, run)
         holds = run.world.truth(left)
-        if holds is False:
+        if holds is decisive:
             return left
         right = second(value, run)
-        if holds is True:
+        if isinstance(holds, bool):
             return right
-        then = run.world.truth(right)
-        if then is False:  # falsy whichever side it is
-            return Unknown(holds.origins, truthy=False)
-        return Unknown(holds.origins | origins_of(then), form=_form(left))
-    return both
-
-
-def _or(node: Node) -> Compiled:
-    first, second = _children(node)
-
-    def either(value: Any, run: Interpreter) -> Any:
-        left = first(value, run)
-        holds = run.world.truth(left)
-        if holds is True:
-            return left
-        right = second(value, run)
-        if holds is False:
-            return right
-        if type(right) is list and not right and (isinstance(left, list) or getattr(left, "type", None) == "array"):
+        if decisive and type(right) is list and not right and (
+                isinstance(left, list) or getattr(left, "type", None) == "array"):
             return left  # `x || []`: when x is falsy it is [] already
-        otherwise = run.world.truth(right)
-        return Unknown(holds.origins | origins_of(otherwise), truthy=True if otherwise is True else None,
+        then = run.world.truth(right)
+        if then is False and not decisive:  # falsy whichever side it is
+            return Unknown(holds.origins, truthy=False)
+        return Unknown(holds.origins | origins_of(then), truthy=True if then is True and decisive else None,
                        form=_form(left))
-    return either
+    return junction
 
 
 def _multi_select(node: Node) -> Compiled:
@@ -309,7 +297,8 @@ _COMPILERS: dict[str, Callable[[Node], Compiled]] = {
     "subexpression": _chain, "index_expression": _chain, "pipe": _chain, "field": _field,
     "comparator": _comparator, "current": _current, "identity": _current, "literal": _literal,
     "expref": _expref, "key_val_pair": _key_val_pair, "function_expression": _function, "not_expression": _not,
-    "and_expression": _and, "or_expression": _or, "multi_select_list": _multi_select,
+    "and_expression": lambda node: _junction(node, False), "or_expression": lambda node: _junction(node, True),
+    "multi_select_list": _multi_select,
     "multi_select_dict": _multi_select, "index": _index, "slice": _slice, "flatten": _flatten,
     "projection": _projection, "value_projection": _value_projection, "filter_projection": _filter_projection,
 }

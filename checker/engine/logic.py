@@ -58,18 +58,20 @@ def json_type(value: Any) -> str | None:
 
 
 def both(left: Truth, right: Truth) -> Truth:
-    if left is False or right is False:
-        return False
-    if left is True and right is True:
-        return True
-    return unknown_truth(origins_of(left) | origins_of(right))
+    return _junction(left, right, False)
 
 
 def either(left: Truth, right: Truth) -> Truth:
-    if left is True or right is True:
-        return True
-    if left is False and right is False:
-        return False
+    return _junction(left, right, True)
+
+
+def _junction(left: Truth, right: Truth, decisive: bool) -> Truth:
+    """`and` (decisive False) and `or` (decisive True): decided by either side holding the decisive value,
+    or by both holding the other."""
+    if left is decisive or right is decisive:
+        return decisive
+    if left is (not decisive) and right is (not decisive):
+        return not decisive
     return unknown_truth(origins_of(left) | origins_of(right))
 
 

@@ -26,3 +26,15 @@ def test_scan_live_reads_the_deployment_without_comparing(endpoint, payment):
                                options=checker.AwsOptions(endpoint_url=endpoint))
     assert report.drift is None and {r.source for r in report.results} == {"live"}
     assert not checker.decide(report.results, fail_on="high", allow_errors=False).blocked
+
+
+def test_scan_with_live_renders_each_environment_once(endpoint, payment, monkeypatch):
+    from checker.template import render as render_module
+
+    rendered: list[str] = []
+    original = render_module._render
+    monkeypatch.setattr(render_module, "_render", lambda template, env: rendered.append(env.name) or original(
+        template, env))
+    checker.scan_with_live(payment_env.TEMPLATE, RULES, _plan(payment), outputs=str(payment.outputs),
+                           options=checker.AwsOptions(endpoint_url=endpoint))
+    assert "prod" in rendered and len(rendered) == len(set(rendered))
