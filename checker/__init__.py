@@ -38,9 +38,10 @@ if TYPE_CHECKING:
     from checker.report import write_reports
     from checker.report.payload import build_payload
     from checker.scans import ScanReport, scan, scan_live, scan_with_live
+    from checker.template.document_types import Document
     from checker.template.environment import Environment
     from checker.template.load import Template, load_template
-    from checker.template.render import Document, render
+    from checker.template.render import render
 
 # Each name is imported when first used: `import checker` stays cheap, and a template scan never imports
 # the live stage (nor boto3).
@@ -54,7 +55,7 @@ _HOMES = {
     "write_reports": "checker.report", "build_payload": "checker.report.payload", "ScanReport": "checker.scans",
     "scan": "checker.scans", "scan_live": "checker.scans", "scan_with_live": "checker.scans",
     "Environment": "checker.template.environment", "Template": "checker.template.load",
-    "load_template": "checker.template.load", "Document": "checker.template.render",
+    "load_template": "checker.template.load", "Document": "checker.template.document_types",
     "render": "checker.template.render",
 }
 __all__ = [

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from checker.errors import InputError
-from checker.project.config import load_config, load_parameter_file, parse_overrides, select_environments
+from checker.project.config import load_config, load_parameter_file, parse_overrides
+from checker.project.plan import select_environments
 from checker.template.environment import Environment
 
 

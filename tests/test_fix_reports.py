@@ -14,7 +14,7 @@ from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.scan import scan_template
 from checker.fix.plan import fix_template
 from checker.fix.report import fix_payload, read_source, suggestions
-from checker.project.config import select_environments
+from checker.project.plan import select_environments
 from checker.report.html import render_html
 from checker.report.markdown import render_markdown
 from checker.report.payload import build_payload

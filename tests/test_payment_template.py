@@ -8,8 +8,8 @@ import pytest
 
 from checker.engine.results import ERROR, FAIL
 from checker.engine.rules import bundled_rule_dirs, load_rules
-from checker.project.config import load_config, select_environments
-from checker.project.plan import plan_environments
+from checker.project.config import load_config
+from checker.project.plan import plan_environments, select_environments
 from checker.scans import scan
 from tests.conftest import ROOT
 

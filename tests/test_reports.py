@@ -14,7 +14,7 @@ import pytest
 
 from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, NOT_COLLECTED, NOT_FOUND, PASS, UNCHECKED, WAIVED
 from checker.engine.rules import load_rules
-from checker.project.config import select_environments
+from checker.project.plan import select_environments
 from checker.report import FORMATS, renderer
 from checker.report.payload import build_payload
 from checker.report.sarif import artifact_location

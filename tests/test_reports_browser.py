@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from checker.engine.rules import bundled_rule_dirs, load_rules
-from checker.project.config import select_environments
+from checker.project.plan import select_environments
 from checker.report import write_atomic
 from checker.report.html import render_html
 from checker.report.merge import merge

@@ -11,11 +11,11 @@ from checker.engine.evaluate import evaluate
 from checker.engine.results import NOT_APPLICABLE, Result
 from checker.engine.rules import Rule, known_resource_types
 from checker.errors import InputError
-from checker.template.document_types import AnyDocument, Deployment, TemplateBody
+from checker.template.document_types import AnyDocument, Deployment, Document, TemplateBody
 from checker.template.environment import Environment
 from checker.template.load import Template, load_template
 from checker.template.nested import Child, child_environment, children, regions_admitted
-from checker.template.render import Document, render
+from checker.template.render import render
 from checker.template.sam import expand_for
 from checker.template.values import Maybe, display
 

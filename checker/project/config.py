@@ -234,11 +234,3 @@ def parse_overrides(pairs: list[str]) -> dict[str, str]:
             raise InputError("--param", f"expected KEY=VALUE, got {pair!r}")
         overrides[key] = value
     return overrides
-
-
-def select_environments(config_path: str | None, names: list[str], region: str | None,
-                        overrides: dict[str, Any], account_id: str | None = None) -> list[Environment]:
-    """The environments a run covers, with the config found from `config_path` or the working directory."""
-    from checker.project.plan import plan_environments  # the plan builds on this module
-
-    return plan_environments(find_config(config_path), names, region, overrides, account_id).environments

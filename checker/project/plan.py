@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.errors import InputError, did_you_mean
-from checker.project.config import DEFAULT_ENVIRONMENT, Config, TemplateEntry
+from checker.project.config import DEFAULT_ENVIRONMENT, Config, TemplateEntry, find_config
 from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
 from checker.template.load import Template
 from checker.template.regions import region_problem
@@ -131,3 +131,9 @@ def missing_value_notes(template: Template, environments: Sequence[Environment],
     return [f"{template.path}: no value for parameter(s) {', '.join(names)} in {', '.join(envs)}; rules that "
             f"depend on them report ERROR. Give values with {COMMAND_LINE} {names[0]}=VALUE or in {where}"
             for names, envs in missing_values(template, environments).items()]
+
+
+def select_environments(config_path: str | None, names: list[str], region: str | None,
+                        overrides: dict[str, Any], account_id: str | None = None) -> list[Environment]:
+    """The environments a run covers, with the config found from `config_path` or the working directory."""
+    return plan_environments(find_config(config_path), names, region, overrides, account_id).environments

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 from checker.template.values import Maybe, Unknown
+from checker.template.worlds import ConditionSpace
 
 TemplateBody = dict[str, Any]  # a template's sections as written (the parser's LineDicts, which keep lines)
 ParameterSpec = Mapping[str, Any]  # a parameter's declaration: Type, Default, AllowedValues, NoEcho...
@@ -49,3 +50,13 @@ class Deployment(TypedDict):
     Conditions: dict[str, bool | Unknown]
     RuleParams: dict[str, Any]  # the environment's overrides of the rules' params
     RegionsAllowedByTemplateRules: list[str | Maybe]  # a Maybe: a Region accepted depending on unknowns
+
+
+class Document(dict[str, Any]):
+    """A rendered template: the document rules see, and the conditions its environment leaves open.
+
+    Its sections are those of checker.template.document_types: Parameters, Resources, Outputs, Rules and
+    Deployment (with AWSTemplateFormatVersion, Description and Transform when the template has them).
+    """
+
+    space: ConditionSpace | None = None

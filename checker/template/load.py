@@ -18,7 +18,7 @@ from checker.template.document_types import TemplateBody
 from checker.template.yaml_events import MAX_DEPTH, LineDict, ParseErrors, YamlError, build
 
 if TYPE_CHECKING:
-    from checker.template.render import Document
+    from checker.template.document_types import Document
 
 MAX_BYTES = 16 * 1024 * 1024
 TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn")

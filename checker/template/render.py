@@ -10,6 +10,7 @@ from checker.errors import InputError
 from checker.template.conditions import truth
 from checker.template.document_types import (
     Deployment,
+    Document,
     ParameterSpec,
     ParameterUse,
     RenderedRule,
@@ -104,16 +105,6 @@ def _typed(spec: ParameterSpec, value: Any) -> Any:
     if (kind.startswith("List<") or kind == "CommaDelimitedList") and isinstance(value, str):
         return [item.strip() for item in value.split(",")]
     return value
-
-
-class Document(dict[str, Any]):
-    """A rendered template: the document rules see, and the conditions its environment leaves open.
-
-    Its sections are those of checker.template.document_types: Parameters, Resources, Outputs, Rules and
-    Deployment (with AWSTemplateFormatVersion, Description and Transform when the template has them).
-    """
-
-    space: ConditionSpace | None = None
 
 
 def render(template: Template, env: Environment) -> Document:

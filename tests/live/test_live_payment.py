@@ -67,7 +67,7 @@ def test_live_results_point_at_the_template_lines_that_declare_the_resource(endp
 def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
     from checker.live.aws import AwsOptions
     from checker.live.scan import LiveSource, run_live
-    from checker.project.config import select_environments
+    from checker.project.plan import select_environments
     from checker.template.load import load_template
 
     steps: list[tuple[int, int, str]] = []
@@ -82,7 +82,7 @@ def test_a_live_scan_reports_progress_once_per_resource_read(endpoint, payment):
 def _scan(endpoint: str, deployment: payment_env.Deployment):
     from checker.live.aws import AwsOptions
     from checker.live.scan import LiveSource, run_live
-    from checker.project.config import select_environments
+    from checker.project.plan import select_environments
     from checker.template.load import load_template
 
     environments = select_environments(str(deployment.config), ["prod"], None, {})
