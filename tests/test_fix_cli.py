@@ -57,6 +57,22 @@ def test_fix_of_one_environment_leaves_the_failures_of_the_others(seed, capsys):
     assert "fixed     PAY-S3-LIFE-001  TransactionLogsBucket in dev" in err
 
 
+def test_without_a_configuration_the_environment_named_is_the_one_fixed(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SEED, tmp_path / "seed.yaml")
+    main(["fix", "seed.yaml", "--env", "prod"])
+    err = capsys.readouterr().err
+    assert "fixed     PAY-S3-LIFE-001  TransactionLogsBucket in prod" in err and "nothing to fix" not in err
+
+
+def test_an_environment_the_template_does_not_deploy_to_is_refused(in_repo, tmp_path, capsys):
+    (tmp_path / "checker.yaml").write_text("environments:\n  prod: {region: us-east-1}\n  dev: {region: us-west-2}\n"
+                                           "templates:\n  seed.yaml: [prod]\n")
+    shutil.copy(SEED, tmp_path / "seed.yaml")
+    assert main(["fix", str(tmp_path / "seed.yaml"), "--config", str(tmp_path / "checker.yaml"), "--env", "dev"]) == 2
+    assert "is not deployed to dev (it deploys to prod)" in capsys.readouterr().err
+
+
 def test_a_failure_without_a_fix_is_named_with_its_reason_and_exits_1(seed, capsys):
     assert main(["fix", str(seed), "--region", "eu-west-1", "--rule", "PAY-REGION-001"]) == 1
     out, err = capsys.readouterr()

@@ -27,10 +27,18 @@ def run_fix(args: argparse.Namespace, rules: list[Rule], config: Config | None, 
     """`config` is the one the command found (checker.cli.run.start)."""
     out, err = out or sys.stdout, err or sys.stderr
     overrides = parse_overrides(args.param)
-    # Every environment the template deploys to, with its own values (the config's templates: entry).
-    environments = plan_environments(config, [], args.region, overrides, args.account_id).for_template(args.template)
+    # Every environment the template deploys to, with its own values (the config's templates: entry): a fix
+    # is verified in all of them. Without a configuration, the environments named are those.
+    plan = plan_environments(config, [], args.region, overrides, args.account_id)
     if args.env:
-        plan_environments(config, args.env, args.region, overrides, args.account_id)  # names checked
+        named = plan_environments(config, args.env, args.region, overrides, args.account_id)  # names checked
+        plan = plan if plan.declared else named
+    environments = plan.for_template(args.template)
+    covered = {env.name for env in environments}
+    outside = [name for name in args.env if name not in covered]
+    if outside:
+        raise InputError("--env", f"{args.template} is not deployed to {outside[0]} "
+                         f"(it deploys to {', '.join(sorted(covered)) or 'no environment'})")
     known = {rule.id for rule in rules}
     unknown = [rule_id for rule_id in args.rule if rule_id not in known]
     if unknown:
