@@ -92,6 +92,23 @@ def test_a_block_added_to_a_flow_mapping_turns_that_mapping_into_block_style():
     assert source.full_text.splitlines()[0] == "Resources:"
 
 
+def test_keys_added_one_by_one_to_a_short_flow_mapping_never_make_a_line_past_the_inline_limit():
+    text = "Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: {Team: payments}\n"
+    source = SourceText(text)
+    for index in range(12):
+        source.set(("Resources", "Bucket", "Properties", "Tags", f"CostCentre{index}"), f"value-{index}")
+    assert max(len(line) for line in source.full_text.splitlines()) <= 100
+    assert source.value(("Resources", "Bucket", "Properties", "Tags", "CostCentre11")) == "value-11"
+
+
+def test_a_flow_mapping_the_template_writes_long_stays_flow_when_a_key_is_added():
+    tags = ", ".join(f"Key{index}: value-{index}" for index in range(12))
+    text = f"Resources:\n  Bucket:\n    Type: AWS::S3::Bucket\n    Properties:\n      Tags: {{{tags}}}\n"
+    source = SourceText(text)
+    source.set(("Resources", "Bucket", "Properties", "Tags", "Team"), "payments")
+    assert changed(text, source.full_text)[1] == [f"      Tags: {{{tags}, Team: payments}}"]
+
+
 def test_list_items_follow_the_file_dash_indentation():
     unindented = ("Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Properties:\n"
                   "      ManagedPolicyArns:\n      - arn:a\n")

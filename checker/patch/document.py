@@ -9,7 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from checker.errors import InputError
-from checker.patch.emit import JsonEmitter, Style, YamlEmitter, column, detect_style, json_addition, line_indent
+from checker.patch.emit import (
+    MAX_INLINE,
+    JsonEmitter,
+    Style,
+    YamlEmitter,
+    column,
+    detect_style,
+    json_addition,
+    line_indent,
+)
 from checker.patch.paths import MISSING, PatchError, at, dotted, nest, plain
 from checker.patch.spans import MAP, SEQ, Node, YamlSpans, find, json_spans
 from checker.template.load import parse
@@ -230,7 +239,7 @@ class SourceText:
             return
         if sequence.flow:
             inline = self._yaml.inline(value, flow=True)
-            if inline is None:
+            if inline is None or self._outgrows(sequence, inline):
                 self._replace(path, sequence, plain(self.value(path)) + [value])
             elif sequence.items:
                 self._splice(sequence.items[-1].end, sequence.items[-1].end, ", " + inline)
@@ -239,6 +248,12 @@ class SourceText:
             return
         dash = column(self.text, sequence.start)
         self._insert_lines(self._next_line(sequence.end), " " * dash + self._yaml.item(value, dash))
+
+    def _outgrows(self, collection: Node, addition: str) -> bool:
+        """Whether a flow collection that fits on a line would no longer fit with `addition`: it is then
+        written anew (block style when long), so that edits do not grow a line without end."""
+        length = collection.end - collection.start
+        return length <= MAX_INLINE < length + len(addition) + 2
 
     def _add_entry(self, path: tuple, mapping: Node, key: Any, value: Any, after: Any, before: Any,
                    blank_line: bool) -> None:
@@ -251,7 +266,7 @@ class SourceText:
             inline = self._yaml.inline(value, flow=True)
             merged = plain(self.value(path))
             merged[key] = value
-            if inline is None or not mapping.entries:
+            if inline is None or not mapping.entries or self._outgrows(mapping, f"{self._yaml.key(key)}: {inline}"):
                 self._replace(path, mapping, merged)
             else:
                 self._splice(mapping.entries[-1].value.end, mapping.entries[-1].value.end,

@@ -16,7 +16,7 @@ import yaml
 from checker.patch.spans import MAP, SCALAR, SEQ, Entry, Node
 
 _SHORT_SCALAR = ("Ref", "Condition", "Fn::Sub", "Fn::Base64", "Fn::GetAZs", "Fn::ImportValue")
-_MAX_INLINE = 100  # longest flow collection written on one line
+MAX_INLINE = 100  # longest flow collection written on one line
 _BLOCK_KEYS = {"Properties", "Metadata", "Parameters", "Resources", "Mappings", "Conditions", "Rules", "Outputs"}
 
 
@@ -169,7 +169,7 @@ class YamlEmitter:
         return None
 
     def _fits(self, text: str) -> str | None:
-        return text if len(text) <= _MAX_INLINE else None
+        return text if len(text) <= MAX_INLINE else None
 
     def _short_inline(self, name: str, argument: Any, flow: bool) -> str | None:
         tag = "!" + name.removeprefix("Fn::")
@@ -243,7 +243,7 @@ class JsonEmitter:
         if not simple:
             return None
         text = json.dumps(value, ensure_ascii=False, separators=(", ", self.style.colon))
-        return text if len(text) <= _MAX_INLINE else None
+        return text if len(text) <= MAX_INLINE else None
 
     def _simple(self, value: Any, nested: bool = True) -> bool:
         """A scalar, an intrinsic function of one, or (unless `nested` is off) a list of those."""
