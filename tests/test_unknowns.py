@@ -61,6 +61,23 @@ def test_literal_piece_of_a_name_built_with_the_account_id_decides_contains():
     assert verdict(rule, ACCOUNT_NAMED) == ("PASS", [])
 
 
+@pytest.mark.parametrize(("name", "status"), [
+    ("!Sub app-data-${AWS::AccountId}", "FAIL"),  # an account id is digits: it cannot hold the text
+    ("!Sub app-data-${AWS::AccountId}-logs", "FAIL"),
+    ("!Sub app-data-${AWS::Region}", "ERROR"),  # a Region's letters could
+])
+def test_text_the_account_id_cannot_hold_is_not_found_in_a_name_built_with_it(name, status):
+    rule = make_rule("contains(to_string(Properties.BucketName), 'transaction-logs')")
+    template = f"Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: {name}\n"
+    assert verdict(rule, template, region=None)[0] == status
+
+
+def test_digits_may_fall_within_the_account_id():
+    rule = make_rule("contains(to_string(Properties.BucketName), 'data-12')")
+    template = "Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub data-${AWS::AccountId}\n"
+    assert verdict(rule, template)[0] == "ERROR"
+
+
 def test_names_with_different_literal_pieces_compare_unequal():
     rule = make_rule("Properties.BucketName != join('', ['staging-transaction-logs-', to_string(`1`)])",
                      "Properties.BucketName == 'staging-transaction-logs-123456789012'")

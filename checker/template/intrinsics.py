@@ -136,6 +136,9 @@ def _dynamic(whole: str, form: Any) -> Any:
     return text(pieces, form)
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def _ref(name: Any, scope: Scope) -> Any:
     if name == "AWS::NoValue":
         return NO_VALUE
@@ -152,7 +155,8 @@ def _ref(name: Any, scope: Scope) -> Any:
         return Reference(name, None, scope.names.get((name, None)))
     if name.startswith("AWS::"):
         kind = "array" if name == "AWS::NotificationARNs" else "string"
-        return Unknown([Origin("pseudo", name)], kind, form={"Ref": name})
+        return Unknown([Origin("pseudo", name)], kind, form={"Ref": name},
+                       characters=_DIGITS if name == "AWS::AccountId" else None)  # always 12 digits
     if name in scope.declarations:
         return Unknown([Origin("parameter", name)], _type_of_parameter(spec), form={"Ref": name})
     return Unknown([Origin("template", f"Ref {name}", "names no declared parameter or resource")],

@@ -64,16 +64,19 @@ Origins = frozenset[Origin]
 
 
 class Unknown:
-    """A value only known at deployment (or not readable). `type` is its JMESPath type when known."""
+    """A value only known at deployment (or not readable). `type` is its JMESPath type when known;
+    `characters`, when known, are the only characters of a string that is never empty (an account id's
+    digits), so that text around it can be searched."""
 
-    __slots__ = ("origins", "type", "form", "truthy")
+    __slots__ = ("origins", "type", "form", "truthy", "characters")
 
     def __init__(self, origins: Iterable[Origin], type: str | None = None, form: Any = None,
-                 truthy: bool | None = None) -> None:
+                 truthy: bool | None = None, characters: frozenset[str] | None = None) -> None:
         self.origins: Origins = frozenset(origins)
         self.type = type
         self.form = form
         self.truthy = truthy
+        self.characters = characters
 
     def __repr__(self) -> str:
         return f"Unknown({sorted(o.describe() for o in self.origins)}, type={self.type})"

@@ -57,10 +57,17 @@ def _contains(context: Context, interpreter: Interpreter, args: list[Any]) -> An
     if isinstance(subject, Text) and isinstance(search, str):
         if any(isinstance(part, str) and search in part for part in subject.parts):
             return True
+        if search and all(isinstance(part, str) or _apart(part, search) for part in subject.parts):
+            return False  # found in no literal piece, and it cannot reach into any unknown one
         return unknown_truth(subject.origins)
     if isinstance(subject, (Unknown, Text, Reference)) or is_special(search):
         return unknown_truth(deep_origins(subject) | deep_origins(search))
     return JMESPATH.call_function("contains", [subject, search])
+
+
+def _apart(piece: Any, search: str) -> bool:
+    """Whether no occurrence of `search` can overlap `piece`: none of its characters can be the piece's."""
+    return isinstance(piece, Unknown) and piece.characters is not None and not piece.characters & set(search)
 
 
 def _to_string(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
