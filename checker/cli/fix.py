@@ -29,11 +29,11 @@ def run_fix(args: argparse.Namespace, rules: list[Rule], config: Config | None, 
     overrides = parse_overrides(args.param)
     # Every environment the template deploys to, with its own values (the config's templates: entry): a fix
     # is verified in all of them. Without a configuration, the environments named are those.
-    plan = plan_environments(config, [], args.region, overrides, args.account_id)
+    deployment = plan_environments(config, [], args.region, overrides, args.account_id)
     if args.env:
         named = plan_environments(config, args.env, args.region, overrides, args.account_id)  # names checked
-        plan = plan if plan.declared else named
-    environments = plan.for_template(args.template)
+        deployment = deployment if deployment.declared else named
+    environments = deployment.for_template(args.template)
     covered = {env.name for env in environments}
     outside = [name for name in args.env if name not in covered]
     if outside:
