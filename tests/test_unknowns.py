@@ -74,7 +74,8 @@ def test_text_the_account_id_cannot_hold_is_not_found_in_a_name_built_with_it(na
 
 def test_digits_may_fall_within_the_account_id():
     rule = make_rule("contains(to_string(Properties.BucketName), 'data-12')")
-    template = "Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n      BucketName: !Sub data-${AWS::AccountId}\n"
+    template = ("Resources:\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+                "      BucketName: !Sub data-${AWS::AccountId}\n")
     assert verdict(rule, template)[0] == "ERROR"
 
 
@@ -121,6 +122,31 @@ def test_branch_that_fails_makes_the_verdict_fail_naming_its_world():
     rule = make_rule("to_number(Properties.RetentionInDays) >= `731`", target="AWS::Logs::LogGroup")
     found = results(rule, CHOICES)["R"]
     assert (found.status, found.message) == ("FAIL", "when IsProdAccount is false: assertion 1 fails")
+
+
+def test_a_resource_is_judged_only_in_the_worlds_where_it_exists():
+    template = """
+Parameters:
+  Env: {Type: String, AllowedValues: [prod, dev]}
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+  IsEurope: !Equals [!Ref AWS::Region, eu-west-1]
+Resources:
+  R:
+    Type: AWS::Logs::LogGroup
+    Condition: IsProd
+    Properties:
+      RetentionInDays: !If [IsProd, 400, !Ref AWS::NoValue]
+  Other:
+    Type: AWS::Logs::LogGroup
+    Condition: IsProd
+    Properties:
+      RetentionInDays: !If [IsEurope, 400, !Ref AWS::NoValue]
+"""
+    rule = make_rule("Properties.RetentionInDays != `null`", target="AWS::Logs::LogGroup")
+    found = results(rule, template, region=None)
+    assert (found["R"].status, found["Other"].status) == ("PASS", "FAIL")
+    assert found["Other"].message.startswith("when IsEurope is false: ") and "IsProd" not in found["Other"].message
 
 
 def test_worlds_that_no_parameter_value_produces_are_not_judged():

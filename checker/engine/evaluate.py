@@ -97,7 +97,18 @@ def decide(rule: Rule, subject: Any, context: Context, space: ConditionSpace | N
     if verdict.status != ERROR or space is None or not _conditions(verdict, {}):
         return verdict
     budget = [_MAX_WORLDS]
-    return _combine(_explore(rule, subject, context, space, {}, verdict, budget))
+    given = _existence(subject, space)
+    if given:  # a resource is judged only in the worlds where it exists
+        verdict = judge(rule, subject, context, World(given))
+    return _combine(_explore(rule, subject, context, space, given, verdict, budget), given)
+
+
+def _existence(subject: Any, space: ConditionSpace) -> dict[str, bool]:
+    """The subject's own undecided Condition, taken as true, when some deployment makes it true."""
+    condition = subject.get("Condition") if isinstance(subject, dict) else None
+    if not isinstance(condition, str) or not space.undecided(condition) or not space.feasible({condition: True}):
+        return {}
+    return {condition: True}
 
 
 def _conditions(verdict: Verdict, assignment: dict[str, bool]) -> list[str]:
@@ -119,11 +130,13 @@ def _explore(rule: Rule, subject: Any, context: Context, space: ConditionSpace, 
     return outcomes or [(assignment, verdict)]
 
 
-def _combine(outcomes: list[tuple[dict[str, bool], Verdict]]) -> Verdict:
+def _combine(outcomes: list[tuple[dict[str, bool], Verdict]], given: dict[str, bool]) -> Verdict:
     for status in (FAIL, ERROR):
         for assignment, verdict in outcomes:
+            chosen = {name: value for name, value in assignment.items() if name not in given}
             if verdict.status == status:
-                return replace(verdict, message=f"when {_world_text(assignment)}: {verdict.message}")
+                return replace(verdict, message=f"when {_world_text(chosen)}: {verdict.message}") if chosen \
+                    else verdict
     passed = [verdict for _, verdict in outcomes if verdict.status == PASS]
     return passed[0] if passed else outcomes[0][1]
 

@@ -31,6 +31,10 @@ class ConditionSpace:
         self._worlds: list[dict[str, bool]] | None = None
         self._enumerated = False
 
+    def undecided(self, name: str) -> bool:
+        """Whether this environment leaves condition `name` undecided."""
+        return name in self._undecided
+
     def feasible(self, assignment: Mapping[str, bool]) -> bool:
         """Whether some deployment gives these conditions these truth values."""
         worlds = self._feasible_worlds()
