@@ -79,6 +79,17 @@ def test_digits_may_fall_within_the_account_id():
     assert verdict(rule, template)[0] == "ERROR"
 
 
+@pytest.mark.parametrize(("principal", "status"), [
+    ("!GetAtt Role.Arn", "PASS"),  # an ARN attribute is an ARN, never "*"
+    ("!Ref Role", "ERROR"),  # a physical id could be anything
+])
+def test_the_arn_attribute_of_a_resource_is_never_a_wildcard(principal, status):
+    rule = make_rule("Properties.Principal != '*'")
+    template = ("Resources:\n  Role:\n    Type: AWS::IAM::Role\n  R:\n    Type: AWS::S3::Bucket\n    Properties:\n"
+                f"      Principal: {principal}\n")
+    assert verdict(rule, template)[0] == status
+
+
 def test_names_with_different_literal_pieces_compare_unequal():
     rule = make_rule("Properties.BucketName != join('', ['staging-transaction-logs-', to_string(`1`)])",
                      "Properties.BucketName == 'staging-transaction-logs-123456789012'")

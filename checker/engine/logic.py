@@ -210,6 +210,10 @@ class World:
         for one, other in ((left, right), (right, left)):
             if isinstance(one, (Reference, Text)) and not _special(other) and not isinstance(other, str):
                 return False  # text against null, a number, a list...
+        for one, other in ((left, right), (right, left)):
+            if isinstance(one, Reference) and (one.attribute or "").endswith("Arn") and isinstance(other, str) \
+                    and not other.startswith("arn:"):
+                return False  # Fn::GetAtt of an ARN attribute is an ARN
         if isinstance(left, Text) or isinstance(right, Text):
             return _text_equal(left, right)
         if isinstance(left, (dict, list)) and isinstance(right, (dict, list)):
