@@ -351,6 +351,25 @@ Resources:
     assert "Algorithm" in found.message and "parameter Bucket" not in found.message
 
 
+def test_a_reason_shared_by_assertions_is_said_once_and_an_undecided_when_is_named():
+    text = """
+Parameters:
+  Mode: {Type: String}
+  Kind: {Type: String}
+Resources:
+  R:
+    Type: AWS::S3::Bucket
+    Properties: {A: !Ref Mode, B: !Ref Mode, C: !Ref Kind}
+"""
+    rule = make_rule("Properties.A == 'x'", "contains(['x'], Properties.B)", when="Properties.C == 'z'")
+    found = results(rule, text)["R"]
+    mode = "parameter Mode has no value in this environment (give it with --param Mode=VALUE or in the " \
+           "environment's parameters)"
+    kind = mode.replace("Mode", "Kind")
+    assert found.message == (f"cannot decide Properties.A, Properties.B: {mode}; "
+                             f"cannot decide whether the rule applies: {kind}")
+
+
 def test_resources_with_an_undecided_condition_may_or_may_not_count():
     text = ENV_CONDITION + """  Weekly:
     Type: AWS::Events::Rule

@@ -192,9 +192,14 @@ def judge(rule: Rule, subject: Any, context: Context, world: World) -> Verdict:
         return Verdict(ERROR, message, decisive, path, (WHEN,), origins)
     if unknowns:
         origins = frozenset().union(*(o for _, _, o in unknowns))
+        undecided: dict[str, list[str]] = {}  # reasons -> what they leave undecided, each reason said once
+        for number, label, reasons in unknowns:
+            shown = label if label != rule.assertions[number - 1].expression.text else f"assertion {number}"
+            undecided.setdefault(_reasons(reasons), []).append(shown)
         if isinstance(selected, Unknown):
             origins |= selected.origins
-        message = "; ".join(f"cannot decide {label}: {_reasons(o)}" for _, label, o in unknowns)
+            undecided.setdefault(_reasons(selected.origins), []).append("whether the rule applies")
+        message = "; ".join(f"cannot decide {', '.join(labels)}: {reasons}" for reasons, labels in undecided.items())
         return Verdict(ERROR, message, decisive, path, tuple(n for n, _, _ in unknowns), origins)
     return Verdict(PASS, rule.title, passed)
 

@@ -31,7 +31,9 @@ def _environment(context: Context, interpreter: Interpreter, args: list[Any]) ->
         raise exceptions.JMESPathTypeError("environment", name, type(name).__name__, ["string"])
     document = context.peers(name) if context.peers is not None else None
     if document is None:
-        why = "is not declared in the configuration" if context.peers is not None else "is not known to this scan"
+        why = ("is not declared in the configuration (declare it under environments: in checker.yaml, with "
+               "the template mapped to it, to compare with it)") if context.peers is not None \
+            else "is not known to this scan"
         return Unknown([Origin("template", f"environment {name}", why)], "object")
     return document
 
