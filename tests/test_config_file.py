@@ -205,11 +205,20 @@ def test_a_parameter_the_template_does_not_declare_is_an_error_naming_the_templa
         "declare: Enviroment (--param); CloudFormation would refuse them\n")
 
 
-def test_a_config_parameter_the_template_does_not_declare_names_where_it_was_given(repo, capsys):
+def test_an_environment_s_own_parameters_reach_only_the_templates_that_declare_them(repo, capsys):
     write(repo / "checker.yaml", CONFIG)
     write(repo / "network.yaml", NETWORK)
+    assert run("scan", "network.yaml", "--env", "prod", "--param", "Cidr=10.0.0.0/16") == 0
+    assert "does not declare" not in capsys.readouterr().err
+
+
+def test_a_value_given_for_the_template_that_it_does_not_declare_names_where_it_was_given(repo, capsys):
+    write(repo / "checker.yaml", CONFIG + "templates:\n  network.yaml:\n    prod: {parameters: {Cidr: 10.0.0.0/16, "
+                                           "Size: large}}\n")
+    write(repo / "network.yaml", NETWORK)
     assert run("scan", "network.yaml", "--env", "prod") == 2
-    assert "parameter(s) the template does not declare: Environment (checker.yaml:2)" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "parameter(s) the template does not declare: Size (checker.yaml:6)" in err
 
 
 def test_a_baseline_that_does_not_exist_names_the_option(repo, capsys):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,15 +57,17 @@ class EnvironmentPlan:
         if not self.declared or self.config is None:
             return None
         entry = self.template_entry(path)
-        return [env if entry is None else Environment(
+        return [replace(env, shared=frozenset(env.parameters)) if entry is None else Environment(
             env.name, env.region, env.account_id, env.stack_name, {**env.parameters, **entry.environments[env.name]},
-            env.rule_params, {**env.origins, **entry.origins[env.name]})
+            env.rule_params, {**env.origins, **entry.origins[env.name]},
+            frozenset(env.parameters) - set(entry.environments[env.name]))
             for env in self.config.environments.values() if entry is None or env.name in entry.environments]
 
     def _final(self, env: Environment, values: dict[str, Any], origins: dict[str, str]) -> Environment:
         return Environment(env.name, self.region or env.region, self.account_id or env.account_id, env.stack_name,
                            {**env.parameters, **values, **self.overrides}, env.rule_params,
-                           {**env.origins, **origins, **dict.fromkeys(self.overrides, COMMAND_LINE)})
+                           {**env.origins, **origins, **dict.fromkeys(self.overrides, COMMAND_LINE)},
+                           frozenset(env.parameters) - set(values) - set(self.overrides))
 
 
 def plan_environments(config: Config | None, names: list[str], region: str | None = None,
@@ -101,10 +103,11 @@ def plan_environments(config: Config | None, names: list[str], region: str | Non
 
 
 def check_declared(template: Template, environments: Sequence[Environment]) -> None:
-    """CloudFormation refuses a value for a parameter the template does not declare: so does the scan."""
+    """CloudFormation refuses a value for a parameter the template does not declare: so does the scan (the
+    values an environment shares with all its templates reach only those that declare them)."""
     declared = template.body.get("Parameters") or {}
     for env in environments:
-        undeclared = [name for name in env.parameters if name not in declared]
+        undeclared = [name for name in env.parameters if name not in declared and name not in env.shared]
         if undeclared:
             given = ", ".join(f"{name} ({env.origins.get(name, 'given')})" for name in undeclared)
             raise InputError(template.path, f"environment {env.name!r} gives a value to parameter(s) the template "
