@@ -172,6 +172,15 @@ def test_invalid_test_case_is_rejected_naming_file_and_rule(tmp_path, case, mess
     assert str(rejection(path)) == f"{path}: rule T-S3-VERSIONING-001: {message}"
 
 
+def test_a_fail_case_of_a_rule_with_several_assertions_must_pin_the_ones_deciding_it(tmp_path):
+    two = [{"expr": "Properties.VersioningConfiguration.Status == 'Enabled'"},
+           {"expr": "Properties.BucketName != `null`"}]
+    case = {"name": "unpinned", "expect": "FAIL", "resource": {"Type": "AWS::S3::Bucket"}}
+    path = write_rules(tmp_path / "s3.yaml", rule_with(assert_=two, tests=[case]))
+    assert str(rejection(path)) == (f"{path}: rule T-S3-VERSIONING-001: test case 'unpinned': a FAIL case of a rule "
+                                    "with several assertions pins the ones that decide it with decided_by")
+
+
 def test_rule_id_in_the_wrong_form_is_rejected_naming_it(tmp_path):
     path = write_rules(tmp_path / "s3.yaml", rule_with(id="s3-versioning"))
     assert str(rejection(path)) == (f"{path}: rule s3-versioning: "

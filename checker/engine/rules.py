@@ -296,6 +296,9 @@ def _rule(entry: Any, index: int, source: str, controls: Mapping[str, Control]) 
     cases = tuple(_case(item, fail) for item in _as_list(entry["tests"], fail))
     declared = {name for values in params.values() for name in values}
     for case in cases:
+        if case.expect in ("FAIL", "ERROR") and case.decided_by is None and len(assertions) > 1:
+            raise fail(f"test case {case.name!r}: a {case.expect} case of a rule with several assertions pins the "
+                       "ones that decide it with decided_by")
         if set(case.rule_params) - declared:
             raise fail(f"test case {case.name!r}: rule_params sets "
                        f"{', '.join(sorted(set(case.rule_params) - declared))}, which the rule does not declare")
