@@ -104,7 +104,7 @@ def _reason(exc: Exception) -> str:
     if isinstance(response, dict) and response.get("Error"):
         error = response["Error"]
         return f"{error.get('Code')}: {error.get('Message')}"
-    return str(exc).splitlines()[0]
+    return " ".join(line.strip() for line in str(exc).splitlines() if line.strip())  # one line, all of it
 
 
 def default_region(session: Any) -> str | None:

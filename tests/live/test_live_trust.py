@@ -64,6 +64,13 @@ def test_role_that_cannot_be_assumed_is_one_line_before_any_read(endpoint, payme
     assert called == {("sts", "AssumeRole")}
 
 
+def test_a_role_arn_botocore_refuses_is_one_line_with_the_whole_reason(endpoint, payment, tmp_path, capsys):
+    code, payload, err = _run(payment.live_args(endpoint, "--role-arn", "not-an-arn"), tmp_path, capsys)
+    assert code == 2 and payload is None
+    assert err == ("checker: error: --role-arn: could not assume not-an-arn: Parameter validation failed: "
+                   "Invalid length for parameter RoleArn, value: 10, valid min length: 20\n")
+
+
 def test_gate_reads_the_region_of_the_environment_declared_in_the_config(endpoint, tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     config = tmp_path / "checker.yaml"
