@@ -68,7 +68,8 @@ RULES = (
     Option("only-rule", "run only these rules: ids, globs (PAY-S3-*) or control:NAME", NAMES, metavar="RULE"),
 )
 OUTPUT = (
-    Option("output", "format written to standard output", TEXT, TABLE, (TABLE, *REPORT_FORMATS), "FORMAT", "-o"),
+    Option("output", "format written to standard output: table (default) or a report format", TEXT, TABLE,
+           (TABLE, *REPORT_FORMATS), "FORMAT", "-o"),
     *(Option(name, f"write {what} to PATH ('-': standard output)", PATH, metavar="PATH")
       for name, what in REPORT_FORMATS.items()),
     Option("verbose", "list passing and not-applicable results too", FLAG, False, short="-v"),
