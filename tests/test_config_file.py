@@ -143,6 +143,17 @@ def test_without_a_config_the_header_says_so_and_a_note_names_the_parameters_wit
                      "on them report ERROR. Give values with --param Environment=VALUE or in a checker.yaml"]
 
 
+def test_a_parameter_read_from_ssm_is_noted_as_such_not_as_one_to_give_with_param(repo, capsys):
+    write(repo / "stack.yaml", "Parameters:\n  Days: {Type: 'AWS::SSM::Parameter::Value<String>', Default: /days}\n"
+                               "Resources:\n  Logs:\n    Type: AWS::Logs::LogGroup\n"
+                               "    Properties: {RetentionInDays: !Ref Days}\n")
+    run("scan", "stack.yaml")
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("note:")]
+    assert notes == ["note: stack.yaml: parameter(s) Days are read from SSM Parameter Store when default is deployed; "
+                     "rules that depend on their values report ERROR (a value given here would only name the SSM "
+                     "parameter)"]
+
+
 def test_the_environment_parameter_names_the_environment_so_its_rules_run(repo, capsys):
     write(repo / "stack.yaml", STACK)
     assert run("scan", "stack.yaml", "--param", "Environment=prod", "--json", "out.json") == 1

@@ -131,9 +131,21 @@ def missing_values(template: Template, environments: Sequence[Environment]) -> d
 def missing_value_notes(template: Template, environments: Sequence[Environment], declared: bool) -> list[str]:
     """One note per set of parameters without a value: which, in which environments, and how to give them."""
     where = "checker.yaml (environments: or templates:)" if declared else "a checker.yaml"
-    return [f"{template.path}: no value for parameter(s) {', '.join(names)} in {', '.join(envs)}; rules that "
-            f"depend on them report ERROR. Give values with {COMMAND_LINE} {names[0]}=VALUE or in {where}"
-            for names, envs in missing_values(template, environments).items()]
+    declared_parameters = template.body.get("Parameters") or {}
+    notes = []
+    for names, envs in missing_values(template, environments).items():
+        from_ssm = [n for n in names if str((declared_parameters.get(n) or {}).get("Type", "")).startswith(
+            _SSM_PARAMETER)]
+        given = [n for n in names if n not in from_ssm]
+        if given:
+            notes.append(f"{template.path}: no value for parameter(s) {', '.join(given)} in {', '.join(envs)}; rules "
+                         f"that depend on them report ERROR. Give values with {COMMAND_LINE} {given[0]}=VALUE or in "
+                         f"{where}")
+        if from_ssm:
+            notes.append(f"{template.path}: parameter(s) {', '.join(from_ssm)} are read from SSM Parameter Store "
+                         f"when {', '.join(envs)} is deployed; rules that depend on their values report ERROR (a "
+                         "value given here would only name the SSM parameter)")
+    return notes
 
 
 def select_environments(config_path: str | None, names: list[str], region: str | None,
