@@ -11,7 +11,7 @@ import json
 import pytest
 import yaml
 
-from checker.engine.cases import CASE_ACCOUNT, CASE_REGIONS, SUBJECT
+from checker.engine.cases import CASE_ACCOUNT, SUBJECT
 from checker.engine.evaluate import evaluate
 from checker.engine.results import ERROR, FAIL
 from checker.engine.rules import TEMPLATE_TARGET, bundled_rule_dirs, load_rules
@@ -66,14 +66,14 @@ def _body(case) -> dict:
 
 
 def _environment(case, values: dict | None = None) -> Environment:
-    return Environment(case.environment, case.region or CASE_REGIONS.get(case.environment, "us-east-1"),
-                       CASE_ACCOUNT, None, {**(values or {}), **case.parameters}, case.rule_params)
+    return Environment(case.environment, case.region, CASE_ACCOUNT, None, {**(values or {}), **case.parameters},
+                       case.rule_params)
 
 
 def _environments(case, values: dict | None = None) -> list[Environment]:
     """The case's environment and the other environments it renders (`peers`)."""
     return [_environment(case, values)] + [
-        Environment(name, CASE_REGIONS.get(name, "us-east-1"), CASE_ACCOUNT, None, {**(values or {}), **given})
+        Environment(name, case.regions.get(name, "us-east-1"), CASE_ACCOUNT, None, {**(values or {}), **given})
         for name, given in case.peers.items()]
 
 

@@ -191,8 +191,23 @@ def test_rule_id_in_the_wrong_form_is_rejected_naming_it(tmp_path):
 def test_file_that_is_not_a_list_of_rules_is_rejected(tmp_path, text):
     path = tmp_path / "s3.yaml"
     path.write_text(text)
-    assert str(rejection(path)) == (f"{path}: a rule file holds 'rules' (a list of rules) and/or 'controls' "
-                                    "(a list of controls)")
+    assert str(rejection(path)) == (f"{path}: a rule file holds 'rules' (a list of rules), 'controls' (a list "
+                                    "of controls) and/or 'case_environments' (the environments of its test cases)")
+
+
+def test_cases_render_in_the_environments_the_rule_file_declares(tmp_path):
+    path = tmp_path / "s3.yaml"
+    path.write_text(yaml.safe_dump({"case_environments": {"qa": "eu-west-1", "live": "eu-central-1"},
+                                    "rules": [rule_with()]}, sort_keys=False))
+    [rule] = load_rule_file(path)
+    assert {(case.environment, case.region) for case in rule.cases} == {("qa", "eu-west-1")}
+    assert rule.cases[0].regions == {"qa": "eu-west-1", "live": "eu-central-1"}
+
+
+def test_a_case_environment_in_no_region_is_rejected(tmp_path):
+    path = tmp_path / "s3.yaml"
+    path.write_text(yaml.safe_dump({"case_environments": {"qa": "eu-west-9"}, "rules": [rule_with()]}))
+    assert str(rejection(path)).startswith(f"{path}: case_environments: qa: ")
 
 
 def test_when_that_is_not_a_string_is_rejected(tmp_path):

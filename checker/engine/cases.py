@@ -4,14 +4,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from checker.engine.results import FAIL, PASS
-from checker.engine.rules import TEMPLATE_TARGET, Rule, RuleCase
+from checker.engine.rules import CASE_REGION, TEMPLATE_TARGET, Rule, RuleCase
 from checker.engine.scan import scan_template
 from checker.errors import InputError
 from checker.template.environment import Environment
 from checker.template.load import Template, validate_shape
 from checker.template.render import render
 
-CASE_REGIONS = {"prod": "us-east-1", "staging": "us-east-2", "dev": "us-west-2"}
 CASE_ACCOUNT = "123456789012"
 SUBJECT = "Subject"
 
@@ -41,9 +40,9 @@ class CaseOutcome:
 def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
     body = case.template if case.template is not None else {"Resources": {SUBJECT: case.resource}}
     source = f"{rule.file}#{case.name}"
-    env = Environment(case.environment, case.region or CASE_REGIONS.get(case.environment, "us-east-1"),
-                      CASE_ACCOUNT, None, dict(case.parameters), dict(case.rule_params))
-    peers = {name: Environment(name, CASE_REGIONS.get(name, "us-east-1"), CASE_ACCOUNT, None, dict(values))
+    env = Environment(case.environment, case.region or CASE_REGION, CASE_ACCOUNT, None, dict(case.parameters),
+                      dict(case.rule_params))
+    peers = {name: Environment(name, case.regions.get(name, CASE_REGION), CASE_ACCOUNT, None, dict(values))
              for name, values in case.peers.items()}
     try:
         template = Template(source, validate_shape(body, source))

@@ -16,6 +16,7 @@ from checker.errors import InputError
 from checker.template import load, yaml_events
 from checker.template.document_types import Resource, TemplateBody
 from checker.template.load import parse, read_text
+from checker.template.regions import region_problem
 
 SEVERITIES = ("critical", "high", "medium", "low")
 SOURCES = ("template", "live")
@@ -30,6 +31,8 @@ _CASE_KEYS = {"name", "environment", "region", "resource", "template", "subject"
 _ID = re.compile(r"[A-Z][A-Z0-9]*(-[A-Z0-9]+)+")
 _TYPE = re.compile(r"[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+")
 _PACKAGE = Path(__file__).resolve().parent.parent  # checker/: its bundled pack and data
+# A case's environment and Region when no rule file declares case_environments.
+CASE_ENVIRONMENT, CASE_REGION = "default", "us-east-1"
 
 
 @dataclass(frozen=True)
@@ -52,8 +55,8 @@ class Assertion:
 class RuleCase:
     name: str
     expect: str
-    environment: str = "prod"
-    region: str | None = None
+    environment: str = CASE_ENVIRONMENT  # by default the first of the pack's case_environments
+    region: str | None = None  # by default the case environment's, from the pack's case_environments
     resource: Resource | None = None
     template: TemplateBody | None = None
     subject: str | None = None
@@ -62,6 +65,7 @@ class RuleCase:
     # Other environments the case renders: name -> parameter values.
     peers: dict[str, dict[str, Any]] = field(default_factory=dict)
     rule_params: ParamValues = field(default_factory=dict)  # the configuration's overrides of the rule's params
+    regions: Mapping[str, str] = field(default_factory=dict)  # the Region of each environment the case renders
 
 
 class RuleMetadata(TypedDict):
@@ -159,10 +163,12 @@ def _load_files(files: list[Path]) -> list[Rule]:
                 raise InputError(source, f"control {control.id}: already declared")
             declared[control.id] = control
     controls = _Controls(declared)
+    environments = {name: region for source, data in parsed
+                    for name, region in _case_environments(data.get("case_environments"), source).items()}
     rules: list[Rule] = []
     seen: dict[str, str] = {}
     for source, data in parsed:
-        for rule in _rules(data, source, controls):
+        for rule in _with_case_environments(_rules(data, source, controls), environments):
             if rule.id in seen:
                 raise InputError(source, f"rule {rule.id}: id already defined in {seen[rule.id]}")
             seen[rule.id] = source
@@ -183,13 +189,51 @@ def rules_from(data: Any, source: str, controls: Mapping[str, Control] | None = 
     _check_shape(data, source)
     known = dict(controls if controls is not None else bundled_controls())
     known.update({c.id: c for c in _controls(data.get("controls"), source, len(known))})
-    return _rules(data, source, known)
+    return _with_case_environments(_rules(data, source, known),
+                                   _case_environments(data.get("case_environments"), source))
 
 
 def _check_shape(data: Any, source: str) -> None:
-    if not isinstance(data, dict) or not data or set(data) - {"rules", "controls"} \
+    if not isinstance(data, dict) or not data or set(data) - {"rules", "controls", "case_environments"} \
             or not isinstance(data.get("rules", []), list) or not isinstance(data.get("controls", []), list):
-        raise InputError(source, "a rule file holds 'rules' (a list of rules) and/or 'controls' (a list of controls)")
+        raise InputError(source, "a rule file holds 'rules' (a list of rules), 'controls' (a list of controls) "
+                                 "and/or 'case_environments' (the environments of its test cases)")
+
+
+def _case_environments(entries: Any, source: str) -> dict[str, str]:
+    """The environments rule cases render in, with their Regions (`case_environments:` of a rule file)."""
+    if entries is None:
+        return {}
+    if not isinstance(entries, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+        raise InputError(source, "case_environments maps environment names to their Regions")
+    for name, region in entries.items():
+        problem = region_problem(region)
+        if problem:
+            raise InputError(source, f"case_environments: {name}: {problem}")
+    return dict(entries)
+
+
+def _with_case_environments(rules: list[Rule], declared: Mapping[str, str]) -> list[Rule]:
+    """Rules whose cases name their environment and Region: a case without an environment takes the first
+    the rule files declare (else the bundled pack's), and each environment its declared Region."""
+    regions = dict(declared) or bundled_case_environments()
+    default = next(iter(regions), CASE_ENVIRONMENT)
+    return [replace(rule, cases=tuple(
+        replace(case, environment=case.environment or default,
+                region=case.region or regions.get(case.environment or default, CASE_REGION), regions=regions)
+        for case in rule.cases)) for rule in rules]
+
+
+@lru_cache(maxsize=1)
+def bundled_case_environments() -> dict[str, str]:
+    """The environments the bundled pack's cases render in."""
+    found: dict[str, str] = {}
+    for directory in bundled_rule_dirs():
+        for path in sorted(directory.glob("*.y*ml")):
+            data = _parsed(path)
+            if isinstance(data, dict):
+                found.update(_case_environments(data.get("case_environments"), str(path)))
+    return found
 
 
 def _rules(data: dict[str, Any], source: str, controls: Mapping[str, Control]) -> list[Rule]:
@@ -384,7 +428,7 @@ def _case(item: Any, fail: Callable[[str], InputError]) -> RuleCase:
         raise fail(f"test case {name!r}: rule_params maps param names to values, as an environment's rule_params")
     return RuleCase(
         peers={str(k): dict(v) for k, v in peers.items()}, rule_params={str(k): v for k, v in rule_params.items()},
-        name=name, expect=item["expect"], environment=str(item.get("environment", "prod")),
+        name=name, expect=item["expect"], environment=str(item.get("environment", "")),
         region=item.get("region"), resource=item.get("resource"), template=item.get("template"),
         subject=item.get("subject"), parameters=dict(item.get("parameters") or {}),
         decided_by=tuple(decided_by) if decided_by is not None else None,
