@@ -55,6 +55,8 @@ NOT_FIXED = {
     ("PAY-LOGS-003", "a log group without a key of the stack fails"): (NO_FIX, "PAY-LOGS-001 and PAY-LOGS-002"),
     ("PAY-LOGS-003", "a log group that never expires fails"): (NO_FIX, "PAY-LOGS-001 and PAY-LOGS-002"),
     ("PAY-LOGS-003", "a function logging to a group outside the stack fails"): (NO_FIX, "outside the stack"),
+    ("PAY-DB-PWD-008", "the source of a read replica with a password from a stack parameter fails"):
+        (NO_FIX, "read replicas are created from"),
 }
 NO_KEY = (WITHHELD, "has no customer managed KMS key")
 
