@@ -62,5 +62,5 @@ def test_fixing_the_whole_corpus_fixes_these_rules_and_never_trips_on_a_template
         fixed |= {o.rule_id for o in plan.outcomes if o.status == FIXED}
     # The corpus has no environment parameter (two environments told apart by nothing), few KMS keys
     # and no transaction logs: what it can be fixed in is the settings that hold everywhere.
-    assert fixed == {"PAY-DB-PWD-002", "PAY-DB-PWD-003", "PAY-LOGS-002", "PAY-RDS-BACKUP-001", "PAY-S3-ENC-001",
-                     "PAY-S3-LIFE-005"}
+    assert fixed == {"PAY-DB-PWD-002", "PAY-DB-PWD-003", "PAY-DDB-PITR-001", "PAY-LOGS-002", "PAY-RDS-BACKUP-001",
+                     "PAY-RDS-BACKUP-002", "PAY-S3-ENC-001", "PAY-S3-LIFE-005"}

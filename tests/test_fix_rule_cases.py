@@ -49,6 +49,14 @@ NOT_FIXED = {
     ("PAY-S3-REPL-007", "a rule to dev without a replica key fails"): (NO_FIX, "encrypts with SSE-KMS"),
     ("PAY-S3-REPL-007", "a destination bucket without versioning in its environment fails"):
         (NO_FIX, "encrypts with SSE-KMS"),
+    # The stack's only key does not let CloudWatch Logs use it.
+    ("PAY-LOGS-003", "a log group of another function does not count"): (WITHHELD, "lets logs.* use it"),
+    # The function already logs to a declared group: PAY-LOGS-001 and -002 fix that group.
+    ("PAY-LOGS-003", "a log group without a key of the stack fails"): (NO_FIX, "PAY-LOGS-001 and PAY-LOGS-002"),
+    ("PAY-LOGS-003", "a log group that never expires fails"): (NO_FIX, "PAY-LOGS-001 and PAY-LOGS-002"),
+    ("PAY-LOGS-003", "a function logging to a group outside the stack fails"): (NO_FIX, "outside the stack"),
+    ("PAY-DB-PWD-008", "the source of a read replica with a password from a stack parameter fails"):
+        (NO_FIX, "read replicas are created from"),
 }
 NO_KEY = (WITHHELD, "has no customer managed KMS key")
 

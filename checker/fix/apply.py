@@ -16,7 +16,7 @@ from checker.engine.logic import World
 from checker.fix.facts import FixError
 from checker.fix.placement import NO_VALUE, add_section_entry, condition_for, conditional
 from checker.fix.values import Context, Resolver, Scope
-from checker.patch import MISSING, dotted
+from checker.patch import MISSING, SourceText, dotted
 
 
 @dataclass
@@ -24,6 +24,21 @@ class Changes:
     """What a fix did besides editing the subject, for the user to know."""
     examples: dict[str, Any] = field(default_factory=dict)   # new parameter -> value it was verified with
     notes: list[str] = field(default_factory=list)
+
+
+def declared_names(source: SourceText) -> set[str]:
+    """The resources and parameters of the template: the names a new resource must not take."""
+    return set(source.mapping(("Resources",))) | set(source.mapping(("Parameters",)))
+
+
+def unused_name(name: str, taken: set[str]) -> str:
+    """`name`, or `name2`, `name3`... when it is taken."""
+    number = 2
+    free = name
+    while free in taken:
+        free = f"{name}{number}"
+        number += 1
+    return free
 
 
 class Applier:
@@ -200,8 +215,7 @@ class Applier:
 
     def _add_resource(self, step: Step, base: tuple, scope: Scope) -> None:
         source, facts = self.context.source, self.context.facts
-        name = self.resolve(step.target, scope)
-        name = (self.context.renames or {}).get(name, name)
+        name = self._free_name(self.resolve(step.target, scope))
         value = self.resolve(step.value, scope)
         everywhere = set(facts.names)
         if set(scope.envs) != everywhere and "Condition" not in value:
@@ -212,6 +226,18 @@ class Applier:
         blank = after is None and source.blank_lines_between(("Resources",))
         source.insert(("Resources",), name, value, after=after, blank_line=blank)
         self._last_added = name
+
+    def _free_name(self, name: str) -> str:
+        """`name`, or a numbered one when the template has it: a name built from the subject (e.g.
+        `{subject}LogGroup`) is only known here; later references to it follow the rename."""
+        renames = self.context.renames if self.context.renames is not None else {}
+        if name not in renames:
+            free = unused_name(name, declared_names(self.context.source))
+            if free == name:
+                return name
+            renames[name] = free
+            self.context.renames = renames
+        return renames[name]
 
     def _add_parameter(self, step: Step, base: tuple, scope: Scope) -> None:
         name = self.resolve(step.target, scope)

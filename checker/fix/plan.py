@@ -13,7 +13,7 @@ from checker.engine.fix_spec import FixSpec, Step
 from checker.engine.results import FAIL, Result
 from checker.engine.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
 from checker.errors import InputError
-from checker.fix.apply import Applier
+from checker.fix.apply import Applier, declared_names, unused_name
 from checker.fix.facts import Facts, FixError
 from checker.fix.values import Context, Scope
 from checker.fix.verify import Key, assess, dangling, problems
@@ -80,14 +80,11 @@ def _added_names(steps: Iterable[Step]) -> list[str]:
 
 
 def _renames(source: SourceText, spec: FixSpec) -> dict[str, str]:
-    taken = set(source.mapping(("Resources",))) | set(source.mapping(("Parameters",)))
+    taken = declared_names(source)
     renames = {}
     for name in _added_names(spec.steps):
         if name in taken:
-            number = 2
-            while f"{name}{number}" in taken:
-                number += 1
-            renames[name] = f"{name}{number}"
+            renames[name] = unused_name(name, taken)
             taken.add(renames[name])
     return renames
 

@@ -104,7 +104,8 @@ class Resolver:
         if scope.environment is not None:
             fields = {**self.context.params_for(scope.environment), "environment": scope.environment,
                       "Environment": scope.environment[:1].upper() + scope.environment[1:]}
-        fields.update(index=scope.index, position=scope.index + 1)
+        subject = self.context.subject_path
+        fields.update(index=scope.index, position=scope.index + 1, subject=subject[-1] if subject else "")
         if isinstance(scope.item, dict):
             fields.update(scope.item)
         try:
