@@ -228,12 +228,18 @@ def _with_case_environments(rules: list[Rule], declared: Mapping[str, str]) -> l
 def bundled_case_environments() -> dict[str, str]:
     """The environments the bundled pack's cases render in."""
     found: dict[str, str] = {}
+    for source, data in _bundled_files():
+        found.update(_case_environments(data.get("case_environments"), source))
+    return found
+
+
+def _bundled_files() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each file of the bundled pack, parsed."""
     for directory in bundled_rule_dirs():
         for path in sorted(directory.glob("*.y*ml")):
             data = _parsed(path)
             if isinstance(data, dict):
-                found.update(_case_environments(data.get("case_environments"), str(path)))
-    return found
+                yield str(path), data
 
 
 def _rules(data: dict[str, Any], source: str, controls: Mapping[str, Control]) -> list[Rule]:
@@ -273,11 +279,8 @@ class _Controls(dict[str, Control]):
 def bundled_controls() -> dict[str, Control]:
     """The controls the bundled rule pack declares."""
     controls: dict[str, Control] = {}
-    for directory in bundled_rule_dirs():
-        for path in sorted(directory.glob("*.y*ml")):
-            data = _parsed(path)
-            if isinstance(data, dict):
-                controls.update({c.id: c for c in _controls(data.get("controls"), str(path), len(controls))})
+    for source, data in _bundled_files():
+        controls.update({c.id: c for c in _controls(data.get("controls"), source, len(controls))})
     return controls
 
 
