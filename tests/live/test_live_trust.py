@@ -33,7 +33,7 @@ def _live(payload: dict) -> dict[tuple[str, str | None], dict]:
 
 # --- AWS setup errors: one line, exit 2, before any resource is read -------------------------------------
 
-@pytest.mark.parametrize("command", ["live", "scan"])
+@pytest.mark.parametrize("command", ["live", "scan", "gate"])
 @pytest.mark.parametrize(("mistake", "extra", "unset", "named"), [
     ("misspelt profile", ["--profile", "prdo"], (), "--profile: no AWS profile named 'prdo'"),
     ("no credentials", [], ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"), "credentials: no AWS credentials found"),
@@ -44,7 +44,9 @@ def test_aws_setup_error_is_one_line_before_any_read(command, mistake, extra, un
                                                      tmp_path, capsys, monkeypatch):
     for name in unset:
         monkeypatch.delenv(name)
-    args = payment.live_args(endpoint) if command == "live" else payment.scan_args(endpoint)
+    args = {"live": payment.live_args(endpoint), "scan": payment.scan_args(endpoint),
+            "gate": ["gate", "--config", str(payment.config), "--env", "prod", "--stack-name", "payments-prod",
+                     "--change-set-name", "release-1", "--endpoint-url", endpoint, "-q"]}[command]
     if "--endpoint-url" in extra:
         args = args[:args.index("--endpoint-url")] + args[args.index("--endpoint-url") + 2:]
     code, payload, err = _run([*args, *extra], tmp_path, capsys)
