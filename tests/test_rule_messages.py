@@ -1,0 +1,31 @@
+"""What a failing rule of the bundled pack tells its reader is true of the case that fails: an omitted value is
+reported as omitted (with what AWS uses instead), not as out of range."""
+from __future__ import annotations
+
+import pytest
+
+from checker.engine.cases import run_case
+from checker.engine.rules import bundled_rule_dirs, load_rules
+
+RULES = {rule.id: rule for rule in load_rules(bundled_rule_dirs())}
+
+
+def outcome(rule_id: str, case_name: str):
+    rule = RULES[rule_id]
+    return run_case(rule, next(case for case in rule.cases if case.name == case_name))
+
+
+@pytest.mark.parametrize(("rule_id", "case_name"), [
+    ("PAY-RDS-BACKUP-001", "retention omitted (AWS default of 1 day) fails"),
+    ("PAY-RDS-BACKUP-002", "retention omitted (1 day) fails"),
+])
+def test_an_omitted_backup_retention_is_reported_with_the_one_day_rds_uses(rule_id, case_name):
+    assert outcome(rule_id, case_name).message == (
+        "BackupRetentionPeriod is not set, so RDS keeps automated backups for only 1 day (its default): "
+        "set it to at least 35 days in this environment")
+
+
+def test_an_omitted_backtrack_window_is_reported_as_backtracking_off():
+    assert outcome("PAY-RDS-BACKTRACK-001", "backtrack window omitted fails").message == (
+        "BacktrackWindow is not set, so backtracking is off (its default is 0): "
+        "set it to at least 259200 seconds in this environment")
