@@ -1,6 +1,8 @@
 """Every rule's own test cases, each its own test id, plus meta-checks over the rule pack."""
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from checker.engine.cases import coverage_problems, run_case
@@ -26,6 +28,19 @@ def test_rule_case(rule, case):
 @pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
 def test_rule_has_a_passing_and_a_failing_case(rule):
     assert coverage_problems(rule) == []
+
+
+WHOLE_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:[^{}]+\}\}")
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.id)
+def test_messages_show_braces_only_in_whole_dynamic_references(rule):
+    """Messages are filled with str.format_map, which reads a doubled brace as one: CloudFormation's
+    {{resolve:...}} is written {{{{resolve:...}}}}. Filled in every environment, no message shows a brace
+    outside a dynamic reference written whole (a half-written {resolve:...} included)."""
+    environments = {"prod", "staging", "dev", *rule.params}
+    shown = {a.message.format_map(rule.params_for(env)) for env in environments for a in rule.assertions}
+    assert [text for text in shown if set("{}") & set(WHOLE_DYNAMIC_REFERENCE.sub("", text))] == []
 
 
 def test_every_declared_control_has_a_rule():

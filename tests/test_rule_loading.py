@@ -6,6 +6,7 @@ import copy
 import pytest
 import yaml
 
+from checker.engine.cases import run_case
 from checker.engine.rules import load_rule_file, load_rules
 from checker.errors import InputError
 
@@ -144,6 +145,21 @@ def test_message_field_that_is_not_a_param_is_rejected(tmp_path):
         {"expr": "Properties.VersioningConfiguration.Status == param('status')", "message": "must be {wanted}"}]))
     assert str(rejection(path)) == (f"{path}: rule T-S3-VERSIONING-001: "
                                     "message field 'wanted' is not a param of every environment")
+
+
+def test_a_lone_brace_in_a_message_is_rejected_saying_how_to_write_one(tmp_path):
+    path = write_rules(tmp_path / "s3.yaml", rule_with(assert_=[
+        {"expr": "Properties.VersioningConfiguration.Status == 'Enabled'", "message": "set {} on the bucket"}]))
+    assert str(rejection(path)) == (
+        f"{path}: rule T-S3-VERSIONING-001: message 'set {{}} on the bucket' has a brace that is not a param "
+        "field (Format string contains positional fields); write a literal brace twice: {{ or }}")
+
+
+def test_a_rule_without_a_message_shows_its_expression_braces_and_all(tmp_path):
+    expr = "Properties.VersioningConfiguration == `{\"Status\": \"Enabled\"}`"
+    [rule] = load_rule_file(write_rules(tmp_path / "s3.yaml", rule_with(params=None, assert_=[{"expr": expr}])))
+    outcome = run_case(rule, next(case for case in rule.cases if case.name == "missing"))
+    assert (outcome.actual, outcome.message) == ("FAIL", f"expected: {expr}")
 
 
 @pytest.mark.parametrize(("case", "message"), [

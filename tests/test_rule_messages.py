@@ -1,5 +1,6 @@
 """What a failing rule of the bundled pack tells its reader is true of the case that fails: an omitted value is
-reported as omitted (with what AWS uses instead), not as out of range."""
+reported as omitted (with what AWS uses instead), not as out of range, and a CloudFormation syntax it suggests
+is shown whole."""
 from __future__ import annotations
 
 import pytest
@@ -29,3 +30,8 @@ def test_an_omitted_backtrack_window_is_reported_as_backtracking_off():
     assert outcome("PAY-RDS-BACKTRACK-001", "backtrack window omitted fails").message == (
         "BacktrackWindow is not set, so backtracking is off (its default is 0): "
         "set it to at least 259200 seconds in this environment")
+
+
+def test_the_dynamic_reference_a_password_message_suggests_is_written_whole():
+    seen = outcome("PAY-DB-PWD-005", "both password settings omitted fail")
+    assert "from a {{resolve:secretsmanager:...}} dynamic reference" in seen.message

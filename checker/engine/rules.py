@@ -386,12 +386,17 @@ def _assertion(item: Any, scopes: list[ParamValues]) -> Assertion:
         raise ValueError("each assert needs 'expr' (and may have 'message', 'evidence')")
     if not all(isinstance(item.get(key, ""), str) for key in ("expr", "message", "evidence")):
         raise ValueError("expr, message and evidence must be text")
-    message = item.get("message") or f"expected: {item['expr']}"
+    # Messages are filled with str.format_map: the expression standing in for a missing message is
+    # shown with its braces (a multiselect hash, a JSON literal) as written.
+    message = item.get("message") or "expected: " + item["expr"].replace("{", "{{").replace("}", "}}")
     for scope in scopes:
         try:
             message.format_map(scope)
-        except (KeyError, IndexError, ValueError) as exc:
+        except KeyError as exc:
             raise ValueError(f"message field {exc} is not a param of every environment") from None
+        except (IndexError, ValueError) as exc:
+            raise ValueError(f"message {message!r} has a brace that is not a param field ({exc}); "
+                             "write a literal brace twice: {{ or }}") from None
     return Assertion(Expression(item["expr"], item.get("evidence")), message)
 
 
