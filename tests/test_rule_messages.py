@@ -1,6 +1,6 @@
 """What a failing rule of the bundled pack tells its reader is true of the case that fails: an omitted value is
-reported as omitted (with what AWS uses instead), not as out of range, and a CloudFormation syntax it suggests
-is shown whole."""
+reported as omitted (with what AWS uses instead), not as out of range, a CloudFormation syntax it suggests is
+shown whole, and the evidence names what is missing."""
 from __future__ import annotations
 
 import pytest
@@ -30,6 +30,12 @@ def test_an_omitted_backtrack_window_is_reported_as_backtracking_off():
     assert outcome("PAY-RDS-BACKTRACK-001", "backtrack window omitted fails").message == (
         "BacktrackWindow is not set, so backtracking is off (its default is 0): "
         "set it to at least 259200 seconds in this environment")
+
+
+def test_replication_to_staging_only_names_dev_as_the_environment_without_a_rule():
+    seen = outcome("PAY-S3-REPL-007", "replication to staging only fails")
+    assert seen.message.endswith("the evidence lists the environments that have none")
+    assert list(seen.evidence.values()) == [["dev"]]
 
 
 def test_the_dynamic_reference_a_password_message_suggests_is_written_whole():

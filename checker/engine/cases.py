@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from checker.engine.results import FAIL, PASS
+from checker.engine.results import FAIL, PASS, Evidence
 from checker.engine.rules import CASE_REGION, TEMPLATE_TARGET, Rule, RuleCase
 from checker.engine.scan import scan_template
 from checker.errors import InputError
@@ -24,6 +24,7 @@ class CaseOutcome:
     message: str
     expected_by: tuple[int, ...] | None = None  # the assertions the case says decide it
     decided_by: tuple[int, ...] = ()
+    evidence: Evidence | None = None  # what the result shows of the values its verdict rests on
 
     @property
     def ok(self) -> bool:
@@ -63,7 +64,7 @@ def run_case(rule: Rule, case: RuleCase) -> CaseOutcome:
                            f"{len(chosen)} results; name the resource to check with 'subject'")
     implied = (1,) if case.decided_by is None and case.expect == FAIL and len(rule.assertions) == 1 else None
     return CaseOutcome(rule.id, case.name, case.expect, chosen[0].status, chosen[0].message,
-                       case.decided_by or implied, tuple(chosen[0].decided_by or ()))
+                       case.decided_by or implied, tuple(chosen[0].decided_by or ()), chosen[0].evidence)
 
 
 def coverage_problems(rule: Rule) -> list[str]:
