@@ -57,6 +57,10 @@ NOT_FIXED = {
     ("PAY-LOGS-003", "a function logging to a group outside the stack fails"): (NO_FIX, "outside the stack"),
     ("PAY-DB-PWD-008", "the source of a read replica with a password from a stack parameter fails"):
         (NO_FIX, "read replicas are created from"),
+    # A replica outside the stack's Region cannot take a key of the stack.
+    ("PAY-DDB-ENC-002", "a key of the stack on one replica and none on the other fails"):
+        (NO_FIX, "single replica"),
+    ("PAY-DDB-ENC-002", "a global table without replicas fails"): (NO_FIX, "single replica"),
 }
 NO_KEY = (WITHHELD, "has no customer managed KMS key")
 
