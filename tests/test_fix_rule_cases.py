@@ -123,3 +123,12 @@ def test_every_fix_is_shown_working_on_a_failing_case_of_its_rule(rule):
 def test_the_exceptions_name_real_cases():
     names = {(rule.id, case.name) for rule, case in CASES}
     assert set(NOT_FIXED) <= names
+
+
+def test_the_global_table_fix_keeps_a_replica_key_from_a_trusted_source():
+    rule = next(r for r in FIXABLE if r.id == "PAY-DDB-ENC-002")
+    case = next(c for c in rule.cases if c.name == "a trusted key with encryption switched off fails")
+    text = yaml.safe_dump(plain(_body(case)), sort_keys=False)
+    fixed = yaml.safe_load(fix_template(SourceText(text, "case.yaml"), [rule], _environments(case)).fixed)
+    assert fixed["Resources"]["Payments"]["Properties"]["Replicas"] == [
+        {"Region": "us-east-1", "SSESpecification": {"KMSMasterKeyId": {"Ref": "TableKeyArn"}}}]
