@@ -9,7 +9,7 @@ Entries are {environment, rule_id, resource, kind, change, security, path, templ
   content): `change` says whether an entry was "added" live, "removed" live, or "changed". References to
   resources of the stack are compared with the referenced resource's physical id or ARN; values the
   template cannot know (dynamic references, conditions left open) and properties that could not be collected
-  are not compared. Values are compared as they are and reported masked.
+  are not compared. Values are compared as they are and reported masked, paths too.
 `security` marks differences in policies, principals, actions, encryption and public access; they come first.
 """
 from __future__ import annotations
@@ -45,10 +45,16 @@ def find_drift(template: Template, environments: list[Environment], template_res
             masker = Masker(document_secrets(rendered))
             found += [_entry(env.name, item.resource, "deleted", None, "declared", None, "removed")
                       for item in scan.unreadable.get(env.name, []) if item.status == FAIL]
-            found += [{**entry, "template": masker.mask_at(entry["path"], entry["template"]),
-                       "live": masker.mask_at(entry["path"], entry["live"])}
-                      for entry in property_drift(env.name, rendered, live)]
+            found += [masked(entry, masker) for entry in property_drift(env.name, rendered, live)]
     return sorted(found, key=lambda d: not d["security"])
+
+
+def masked(entry: dict, masker: Masker) -> dict:
+    """A property drift entry as reports show it: its values masked as found at its path, and the path too
+    (the Id, Key or Sid that names a list's entry is free text, which may hold a secret)."""
+    path = entry["path"]
+    return {**entry, "path": masker.text(path), "template": masker.mask_at(path, entry["template"]),
+            "live": masker.mask_at(path, entry["live"])}
 
 
 def _entry(environment: str, resource: str | None, kind: str, path: str | None, template: Any, live: Any,

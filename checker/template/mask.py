@@ -1,10 +1,12 @@
 """Keep secrets out of every output: password-like values and the values of NoEcho parameters are masked.
 
 Rules see real values; a `Masker` stands between the engine and everything that is written or printed.
-It masks the strings held by password-like keys (DB_PASSWORD, STRIPE_API_KEY, MasterUserPassword...), every
-value of a secret-bearing property (a Lambda function's Environment.Variables), every occurrence of a known
-secret value (a NoEcho parameter's value, wherever it was substituted), and text in the shape of a secret
-wherever it appears: the password of a URL, a PEM private key, AWS access keys and well-known API tokens.
+It masks the strings held by password-like keys (DB_PASSWORD, STRIPE_API_KEY, MasterUserPassword...), whether the
+key is a mapping's or the name of a name/value entry ({Key: db_password, Value: ...} in tags), every value of a
+secret-bearing property (a Lambda function's Environment.Variables), every occurrence of a known secret value
+(a NoEcho parameter's value, wherever it was substituted), and text in the shape of a secret wherever it
+appears: the password of a URL, a PEM private key, AWS access keys, well-known API tokens, and the value a
+password-like name is given inside text (`"password": "..."` in JSON text, `password=...` in a query string).
 """
 from __future__ import annotations
 
@@ -20,6 +22,12 @@ _SECRET_KEY = re.compile(r"pass(word|phrase|wd)|secret(?!arn|s?manager)|token|pr
                          r"|api[_-]?key|access[_-]?key|signing[_-]?key", re.I)
 # Mappings all of whose values are secret-bearing: a Lambda function's (or a container's) environment.
 _SECRET_CONTAINERS = frozenset({"Variables"})
+# Name/value entries (tags, tag filters, container environments, stack parameters): name key -> value key.
+_NAMED_VALUES = {"Key": "Value", "key": "value", "Name": "Value", "name": "value", "ParameterKey": "ParameterValue"}
+# The value given to a password-like name in text, `"password": "..."` (JSON) or `password=...` (a query
+# string): the match starts at the name's password-like word, which it keeps (as it keeps the rest of the name).
+_NAMED_VALUE = re.compile(rf'(?P<name>(?i:(?:{_SECRET_KEY.pattern})[\w.-]*)(?:"\s*:\s*"|=))'
+                          r"""(?:(?<=")(?:[^"\\]|\\.)+|(?<==)[^\s&;,"'<>]+)""")
 _SHAPES = re.compile("|".join((
     r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----",  # PEM private keys
     r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password@ in a URL
@@ -59,7 +67,7 @@ class Masker:
         masked = self._masked.get(value)
         if masked is None:
             masked = MASK if value in self._whole else _SHAPES.sub(
-                MASK, self._embedded.sub(MASK, value) if self._embedded is not None else value)
+                MASK, _named_values(self._embedded.sub(MASK, value) if self._embedded is not None else value))
             self._masked[value] = masked
         return masked
 
@@ -73,7 +81,9 @@ class Masker:
     def mask(self, value: Any, secret: bool = False) -> Any:
         """A copy of `value` with secrets masked (strings under password-like keys, directly or in a list)."""
         if isinstance(value, dict):
-            return {k: self.mask(v, secret or is_secret_key(k) or (k in _SECRET_CONTAINERS and isinstance(v, dict)))
+            named = () if secret else _secret_entry_values(value)
+            return {k: self.mask(v, secret or is_secret_key(k) or k in named
+                                 or (k in _SECRET_CONTAINERS and isinstance(v, dict)))
                     for k, v in value.items()}
         if isinstance(value, list):
             return [self.mask(v, secret) for v in value]
@@ -82,6 +92,19 @@ class Masker:
                 return MASK
             return self.text(value)
         return value
+
+
+def _secret_entry_values(entry: dict[Any, Any]) -> set[str]:
+    """The value keys of a name/value entry whose name is password-like ({Key: db_password, Value: ...})."""
+    if _NAMED_VALUES.keys().isdisjoint(entry):
+        return set()
+    return {_NAMED_VALUES[k] for k in _NAMED_VALUES.keys() & entry.keys() if is_secret_key(entry[k])}
+
+
+def _named_values(text: str) -> str:
+    if "=" not in text and '"' not in text:  # neither form can be there, and searching costs
+        return text
+    return _NAMED_VALUE.sub(lambda match: match.group("name") + MASK, text)
 
 
 def mask(value: Any) -> Any:

@@ -11,9 +11,10 @@ import pytest
 
 from checker.live.collectors import COLLECTORS
 from checker.live.collectors.base import Call, Collector, Target
-from checker.live.drift import property_drift
+from checker.live.drift import masked, property_drift
 from checker.live.outputs import locate
 from checker.live.runner import Runner, collect
+from checker.template.mask import Masker
 from checker.template.values import Origin, Reference, Unknown
 from tests.conftest import ROOT
 
@@ -147,6 +148,15 @@ def test_property_drift_compares_references_and_normalizes_scalars():
         ("Cluster", "Properties.Tags[Key=b].Value", "3", "2"),
         ("Cluster", "Properties.Tags[Key=a]", None, {"Key": "a", "Value": "1"}),
     ]
+
+
+def test_a_drift_entry_is_reported_with_its_path_masked_too():
+    """The Id, Key or Sid naming a list's entry is free text: a statement's Sid may hold a secret."""
+    entry = {"resource": "Key", "path": "Properties.KeyPolicy.Statement[Sid=AKIAIOSFODNN7EXAMPLE]", "template": None,
+             "live": {"Sid": "AKIAIOSFODNN7EXAMPLE", "Condition": {"StringEquals": {"kms:ViaService": "s3cr3t-value"}}}}
+    assert masked(entry, Masker(["s3cr3t-value"])) == {
+        "resource": "Key", "path": "Properties.KeyPolicy.Statement[Sid=****]", "template": None,
+        "live": {"Sid": "****", "Condition": {"StringEquals": {"kms:ViaService": "****"}}}}
 
 
 def test_template_scan_never_imports_boto3(tmp_path):
