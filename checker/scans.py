@@ -211,12 +211,13 @@ def scan_change_set(change_set: ChangeSet, env: Environment, rules: list[Rule],
                       unknown_types=[u for reached, _ in scanned.templates for u in unknown_types(reached)])
 
 
-def change_set_environment(change_set: ChangeSet, name: str | None) -> Environment:
-    """The environment the change set deploys to: `name`, else its Environment parameter's value."""
-    name = name or change_set.parameters.get(ENVIRONMENT_PARAMETER)
+def change_set_environment(change_set: ChangeSet, name: str | None,
+                           parameter: str = ENVIRONMENT_PARAMETER) -> Environment:
+    """The environment the change set deploys to: `name`, else the value of its `parameter`."""
+    name = name or change_set.parameters.get(parameter)
     if not name or name == MASK:
         raise InputError(change_set.template.path, f"no --env given and the change set has no "
-                         f"{ENVIRONMENT_PARAMETER} parameter value")
+                         f"{parameter} parameter value")
     return Environment(name, change_set.region, change_set.account_id, change_set.stack_name,
                        {key: _unmasked(key, value) for key, value in change_set.parameters.items()})
 

@@ -154,6 +154,22 @@ def test_a_parameter_read_from_ssm_is_noted_as_such_not_as_one_to_give_with_para
                      "parameter)"]
 
 
+def test_the_configuration_may_name_another_environment_parameter(repo, capsys):
+    write(repo / "checker.yaml", "environment_parameter: Stage\n")
+    write(repo / "stack.yaml", STACK.replace("Environment", "Stage"))
+    assert run("scan", "stack.yaml", "--param", "Stage=prod", "--json", "out.json") == 1
+    assert "one environment, prod (Stage=prod, no region (--region))" in capsys.readouterr().out
+    assert results(repo / "out.json") == {("prod", "T-PROD-VERSIONING-001", "FAIL")}
+
+
+def test_an_environment_parameter_that_cannot_name_a_parameter_is_refused_at_its_line(repo, capsys):
+    write(repo / "checker.yaml", "exclude: []\nenvironment_parameter: my-stage\n")
+    write(repo / "stack.yaml", STACK)
+    assert run("scan", "stack.yaml") == 2
+    assert capsys.readouterr().err == ("checker: error: checker.yaml:2: environment_parameter names a template "
+                                       "parameter (letters and digits)\n")
+
+
 def test_the_environment_parameter_names_the_environment_so_its_rules_run(repo, capsys):
     write(repo / "stack.yaml", STACK)
     assert run("scan", "stack.yaml", "--param", "Environment=prod", "--json", "out.json") == 1

@@ -86,6 +86,14 @@ def test_the_environment_is_the_named_one_or_the_environment_parameter():
         change_set_environment(_change_set({}), None)
 
 
+def test_the_environment_parameter_the_configuration_names_chooses_and_checks_the_environment():
+    assert change_set_environment(_change_set({"Stage": "dev", "Environment": "x"}), None, "Stage").name == "dev"
+    with pytest.raises(InputError, match="no --env given and the change set has no Stage parameter"):
+        change_set_environment(_change_set({"Environment": "dev"}), None, "Stage")
+    assert environment_refusals(Environment("dev"), None, "checker.yaml", {"Stage": "prod"}, "Stage") == [
+        "the gate checks environment 'dev' but the Stage parameter is 'prod'"]
+
+
 DECLARED = {"prod": Environment("prod", "us-east-1", "111122223333"), "dev": Environment("dev", "us-west-2")}
 
 

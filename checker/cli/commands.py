@@ -183,10 +183,11 @@ def _gate(args: argparse.Namespace) -> int:
         raise InputError("--env", "the gate checks one environment at a time")
     declared = run.config.environments if run.config and run.config.environments else None
     config_name = str(run.config.path) if run.config else CONFIG_NAME
+    parameter = run.config.environment_parameter if run.config else ENVIRONMENT_PARAMETER  # names the environment
     plan: EnvironmentPlan | None = None
     if args.template:
         overrides = parse_overrides(args.param)
-        names = args.env or ([overrides[ENVIRONMENT_PARAMETER]] if ENVIRONMENT_PARAMETER in overrides else [])
+        names = args.env or ([overrides[parameter]] if parameter in overrides else [])
         if not names:
             raise InputError("--env", "name the environment the template is deployed to")
         plan = _plan(run, names)
@@ -207,7 +208,7 @@ def _gate(args: argparse.Namespace) -> int:
         region = args.region or (declared[named].region if declared and named in declared else None)
         client = cloudformation_client(aws_options(args), region, getattr(args, "session", None))
         change_set = read_change_set(client, args.stack_name, args.change_set_name, args.template_name)
-        env = change_set_environment(change_set, args.env[0] if args.env else None)
+        env = change_set_environment(change_set, args.env[0] if args.env else None, parameter)
         if declared and env.name in declared:  # the configuration's rule params for this environment
             env = replace(env, rule_params=declared[env.name].rule_params)
         # The other environments as the config gives them to the template file the change set deploys
@@ -217,7 +218,7 @@ def _gate(args: argparse.Namespace) -> int:
                                  declared=tuple(peers))
         environments = [env]
         subject = f"stack {change_set.stack_name} change set {change_set.name} for {env.name} ({env.region})"
-    refused = environment_refusals(env, declared, config_name, env.parameters)
+    refused = environment_refusals(env, declared, config_name, env.parameters, parameter)
     return conclude(run, report, selection, environments, baseline, refused, subject, plan=plan)
 
 

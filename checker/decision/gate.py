@@ -18,13 +18,13 @@ from checker.template.mask import MASK
 
 
 def environment_refusals(env: Environment, declared: dict[str, Environment] | None, config: str,
-             parameters: dict[str, Any] | None = None) -> list[str]:
+                         parameters: dict[str, Any] | None = None, parameter: str = ENVIRONMENT_PARAMETER) -> list[str]:
     """Why this deployment is refused whatever the rules say: an environment that the environments
     file does not declare, or that it declares in another region or account."""
     found = []
-    named = (parameters or {}).get(ENVIRONMENT_PARAMETER)
+    named = (parameters or {}).get(parameter)
     if named not in (None, MASK, env.name):
-        found.append(f"the gate checks environment {env.name!r} but the {ENVIRONMENT_PARAMETER} parameter "
+        found.append(f"the gate checks environment {env.name!r} but the {parameter} parameter "
                      f"is {named!r}")
     if declared is None:
         return found

@@ -13,7 +13,7 @@ from typing import Any
 from checker.errors import InputError, did_you_mean
 from checker.project.globs import Glob, compile_glob
 from checker.project.paths import search_path, shown_path
-from checker.template.environment import Environment
+from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
 from checker.template.load import parse, read_json, read_text
 from checker.template.regions import region_problem
 
@@ -21,7 +21,8 @@ CONFIG_NAME = "checker.yaml"
 DEFAULT_ENVIRONMENT = "default"
 _ENVIRONMENT_KEYS = ("region", "account-id", "stack-name", "parameters", "parameter-file", "rule-params")
 _TEMPLATE_KEYS = ("parameters", "parameter-file")
-_SECTIONS = ("environments", "templates", "exclude", "organization")  # organization: read by checker.org.assign
+# organization: read by checker.org.assign
+_SECTIONS = ("environments", "templates", "exclude", "organization", "environment-parameter")
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,9 @@ class Config:
     options: dict[str, Any] = field(default_factory=dict)
     templates: tuple[TemplateEntry, ...] = ()
     exclude: tuple[Glob, ...] = ()
+    # The template parameter whose value names the environment (--param NAME=prod chooses it; the gate
+    # refuses a change set whose value names another environment).
+    environment_parameter: str = ENVIRONMENT_PARAMETER
 
     def relative(self, path: str | Path) -> str | None:
         """`path` relative to the config's folder (POSIX form), or None when it lies outside."""
@@ -92,7 +96,13 @@ def load_config(path: str | Path) -> Config:
     templates = _templates(data[keys["templates"]], source, _line(data, keys["templates"]), environments,
                            path.parent) if "templates" in keys else ()
     exclude = _globs(data[keys["exclude"]], source, _line(data, keys["exclude"])) if "exclude" in keys else ()
-    return Config(path, environments, options, templates, exclude)
+    parameter = ENVIRONMENT_PARAMETER
+    if "environment-parameter" in keys:
+        parameter = data[keys["environment-parameter"]]
+        if not isinstance(parameter, str) or not re.fullmatch(r"[A-Za-z0-9]{1,255}", parameter):
+            raise InputError(source, "environment_parameter names a template parameter (letters and digits)",
+                             _line(data, keys["environment-parameter"]))
+    return Config(path, environments, options, templates, exclude, parameter)
 
 
 def _line(mapping: Any, key: Any) -> int | None:

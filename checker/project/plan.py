@@ -40,6 +40,11 @@ class EnvironmentPlan:
     def environments(self) -> list[Environment]:
         return [self._final(env, {}, {}) for env in self.chosen]
 
+    @property
+    def environment_parameter(self) -> str:
+        """The template parameter whose value names the environment."""
+        return self.config.environment_parameter if self.config else ENVIRONMENT_PARAMETER
+
     def template_entry(self, path: str | Path) -> TemplateEntry | None:
         return self.config.template_entry(path) if self.declared and self.config else None
 
@@ -81,10 +86,10 @@ def plan_environments(config: Config | None, names: list[str], region: str | Non
         raise InputError("--account-id", f"an AWS account id is 12 digits, not {account_id!r}")
     if config is not None and config.environments:
         declared = config.environments
-        named = overrides.get(ENVIRONMENT_PARAMETER)
+        named = overrides.get(config.environment_parameter)
         if not names and named is not None:
             if named not in declared:
-                raise InputError(f"{COMMAND_LINE} {ENVIRONMENT_PARAMETER}={named}",
+                raise InputError(f"{COMMAND_LINE} {config.environment_parameter}={named}",
                                  f"{config.path} declares no environment {named!r}{did_you_mean(named, declared)} "
                                  f"(declared: {', '.join(declared)}); choose one with --env")
             names = [named]
@@ -96,7 +101,8 @@ def plan_environments(config: Config | None, names: list[str], region: str | Non
     else:
         if len(names) > 1:
             raise InputError("--env", "without environments in a config file only one environment can be named")
-        name = names[0] if names else str(overrides.get(ENVIRONMENT_PARAMETER) or DEFAULT_ENVIRONMENT)
+        parameter = config.environment_parameter if config else ENVIRONMENT_PARAMETER
+        name = names[0] if names else str(overrides.get(parameter) or DEFAULT_ENVIRONMENT)
         chosen = [Environment(name)]
     return EnvironmentPlan(config, tuple(chosen), region, account_id, overrides)
 

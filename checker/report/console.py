@@ -184,7 +184,8 @@ def header(rules: int, skipped: int, plan: EnvironmentPlan, templates: int | Non
             f"{env.name} ({env.region or 'no region'})" for env in plan.environments))
     else:
         where = f"{shown_path(str(plan.config.path))} declares no environments" if plan.config else _no_config()
-        parts.append(f"{where}: one environment, {describe_environment(plan.environments[0])}")
+        parts.append(f"{where}: one environment, "
+                     f"{describe_environment(plan.environments[0], plan.environment_parameter)}")
     if templates is not None:
         parts.append(f"{templates} template{'s' if templates != 1 else ''}")
     return " · ".join(parts)
@@ -197,13 +198,12 @@ def _no_config() -> str:
     return f"no {CONFIG_NAME} here (outside a git repository only this folder is searched)"
 
 
-def describe_environment(env: Any) -> str:
-    """'prod (Environment=prod, us-east-1; also gives DBName)': values only of the Environment parameter,
+def describe_environment(env: Any, parameter: str = ENVIRONMENT_PARAMETER) -> str:
+    """'prod (Environment=prod, us-east-1; also gives DBName)': values only of the environment parameter,
     other parameters by name (a value may be a secret)."""
-    facts = [f"{ENVIRONMENT_PARAMETER}={env.parameters[ENVIRONMENT_PARAMETER]}"] \
-        if ENVIRONMENT_PARAMETER in env.parameters else []
+    facts = [f"{parameter}={env.parameters[parameter]}"] if parameter in env.parameters else []
     facts.append(env.region or "no region (--region)")
-    others = [name for name in env.parameters if name != ENVIRONMENT_PARAMETER]
+    others = [name for name in env.parameters if name != parameter]
     detail = ", ".join(facts) + (f"; also gives {', '.join(others)}" if others else "")
     if not env.parameters:
         detail += "; no parameter values (--param NAME=VALUE)"
