@@ -136,7 +136,7 @@ def scan_live(rules: list[Rule], environments: Sequence[Environment] | Environme
     from checker.live.aws import AwsOptions
     from checker.live.scan import LiveSource, run_live
 
-    listed = _environments(environments, template)
+    listed = _environments(environments, template.path if template else None)
     if declared is None:
         declared = _declared(environments, template)
     live = run_live(rules, listed, LiveSource(stack_name, outputs, template, tuple(declared)),
@@ -154,7 +154,7 @@ def scan_with_live(path: str | Path, rules: list[Rule], environments: Sequence[E
     the two: the report holds both sets of results, the live scan and the drift."""
     from checker.live.drift import find_drift
 
-    listed = environments.for_template(path) if isinstance(environments, EnvironmentPlan) else list(environments)
+    listed = _environments(environments, path)
     # Read once: the template scan, the live scan's discovery and the drift share it and its rendered documents.
     template = expand_for(load_template(path), listed)
     report = scan([path], rules, environments, waivers=waivers, known_rules=known_rules, load=lambda _: template)
@@ -168,10 +168,11 @@ def scan_with_live(path: str | Path, rules: list[Rule], environments: Sequence[E
 
 
 def _environments(environments: Sequence[Environment] | EnvironmentPlan,
-                  template: Template | None) -> list[Environment]:
+                  path: str | Path | None) -> list[Environment]:
+    """The environments a run covers (with a plan and a template's `path`: those it deploys to)."""
     if not isinstance(environments, EnvironmentPlan):
         return list(environments)
-    return environments.for_template(template.path) if template else environments.environments
+    return environments.for_template(path) if path is not None else environments.environments
 
 
 def _declared(environments: Sequence[Environment] | EnvironmentPlan, template: Template | None) -> list[Environment]:

@@ -32,7 +32,7 @@ from checker.scans import (
     scan_with_live,
 )
 from checker.template.environment import ENVIRONMENT_PARAMETER, Environment
-from checker.template.load import Template, load_template
+from checker.template.load import load_template
 from checker.version import __version__
 
 __all__ = ["COMMANDS", "EXIT_INPUT"]
@@ -45,14 +45,13 @@ def _plan(run: Run, names: list[str] | None = None) -> EnvironmentPlan:
                              parse_overrides(args.param), args.account_id)
 
 
-def _scan_paths(run: Run, selection: RuleSelection, plan: EnvironmentPlan, paths: Sequence[str] | TemplateFiles,
-                loaded: Template | None = None) -> ScanReport:
+def _scan_paths(run: Run, selection: RuleSelection, plan: EnvironmentPlan,
+                paths: Sequence[str] | TemplateFiles) -> ScanReport:
     found = paths if isinstance(paths, TemplateFiles) else find_templates(paths, run.config)
     run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, len(found.candidates), __version__))
     with Progress("scanning", sys.stderr, run.args.quiet) as progress:
         return scan(found, selection.rules, plan, waivers=run.waivers(), known_rules=selection.pack_ids,
-                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step,
-                    load=(lambda _: loaded) if loaded else load_template)
+                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step)
 
 
 def _scan(args: argparse.Namespace) -> int:
