@@ -126,3 +126,16 @@ def test_a_template_with_too_many_failures_gets_a_note_instead_of_fixes(tmp_path
     [note] = [n for n in payload["notes"] if "too many to make and verify" in n]
     assert note.endswith(f"checker fix {SEED} makes them")
     assert "too many to make and verify" in (tmp_path / "r.md").read_text()
+
+
+def test_fixes_made_alone_and_together_in_one_go_equal_the_two_made_apart(monkeypatch):
+    import checker.fix.plan as plan_module
+
+    source = read_source(ROOT / SEED)
+    apart = (fix_template(source, RULES, ENVIRONMENTS, together=False), fix_template(source, RULES, ENVIRONMENTS))
+    texts = []
+    assess = plan_module.assess
+    monkeypatch.setattr(plan_module, "assess", lambda src, *rest: texts.append(src.full_text) or assess(src, *rest))
+    shared = plan_module.fix_alone_and_together(source, RULES, ENVIRONMENTS, lambda *_: True)
+    assert [dataclasses.asdict(p) for p in shared] == [dataclasses.asdict(p) for p in apart]
+    assert len(texts) == len(set(texts))  # each patched text is rendered and evaluated once

@@ -31,6 +31,7 @@ class DocumentIndex:
         self._name_indexes: dict[str, NameIndex] = {}
         region = deployment.get("Region") if isinstance(deployment, Mapping) else None
         partition = self._partition = partition_of(region) if isinstance(region, str) else None
+        self.position = {logical_id: i for i, logical_id in enumerate(self.resources)}  # document order
         for logical_id, resource in self.resources.items():
             if not isinstance(resource, Mapping):
                 continue

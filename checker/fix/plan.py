@@ -6,7 +6,7 @@ makes each fix alone on the unchanged template, for reports that show one patch 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from checker.engine.fix_spec import FixSpec, Step
@@ -107,7 +107,7 @@ def _apply(source: SourceText, facts: Facts, rule: Rule, resource: str | None, f
     """Apply `rule`'s fix; returns the notes and, when the fix does not apply here, why not."""
     spec = rule.fix
     assert spec is not None
-
+    facts = replace(facts, conditions=dict(facts.conditions))  # a Condition the fix adds is this text's alone
     configured = {e.name: e.rule_params for e in facts.environments}
 
     def params_for(env: str) -> dict:
@@ -142,40 +142,143 @@ class _State:
     results: dict[Key, Result]
 
 
-def _attempt(state: _State, rules: list[Rule], environments: list[Environment], rule: Rule, resource: str | None,
-             failing: frozenset[str], examples: dict[str, Any]) -> tuple[FixOutcome, _State | None]:
-    """One fix made on a copy of the template: the outcome, and the patched state when the fix is kept."""
-    spec = rule.fix
-    outcome = FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing], WITHHELD,
-                         before=state.source.full_text)
-    if spec is None or spec.none is not None:
-        outcome.status, outcome.reason = NO_FIX, spec.none if spec and spec.none else "the rule declares no fix"
-        return outcome, None
-    outcome.note = spec.note
-    trial = state.source.copy()
-    added = dict(examples)
-    try:
-        notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
-        if otherwise is not None:
-            outcome.status, outcome.reason = NO_FIX, otherwise
-            return outcome, None
-        introduced = dangling(trial.body) - dangling(state.source.body)
-        if introduced:
-            raise FixError(f"the patch refers to undeclared {', '.join(sorted(introduced))}")
-        facts_after, results_after = assess(trial, rules, environments, added)
-        found = problems(state.results, results_after, rule.id, resource, failing)
-        if found:
-            more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
-            raise FixError("; ".join(found[:3]) + more)
-    except (FixError, PatchError, InputError) as exc:
-        outcome.reason = str(exc)
-        return outcome, None
-    except Exception as exc:  # noqa: BLE001 - an unforeseen template shape withholds this fix, not the run
-        outcome.reason = f"the fix could not be made on this template ({type(exc).__name__}: {exc})"
-        return outcome, None
-    outcome.status, outcome.notes, outcome.after = FIXED, notes, trial.full_text
-    examples.update(added)
-    return outcome, _State(trial, facts_after, results_after)
+Attempted = tuple[FixOutcome, "_State | None", dict[str, Any]]  # outcome, patched state if kept, examples after
+
+
+class _Trials:
+    """The fixes tried on one template in its environments. The same fix on the same text with the same
+    examples is made and verified once, however many plans ask for it (a report's fixes made alone and
+    together share their first steps, and often all of them)."""
+
+    def __init__(self, rules: list[Rule], environments: list[Environment]) -> None:
+        self.rules, self.environments = rules, environments
+        self._states: dict[tuple[str, str], _State] = {}
+        self._attempts: dict[tuple, Attempted] = {}
+        self._batches: dict[tuple, tuple[list[FixOutcome], _State, dict[str, Any]] | None] = {}
+
+    def state(self, source: SourceText, examples: dict[str, Any]) -> _State:
+        key = (source.full_text, repr(sorted(examples.items())))
+        if key not in self._states:
+            self._states[key] = _State(source, *assess(source, self.rules, self.environments, examples))
+        return self._states[key]
+
+    def failing_in(self, failing: frozenset[str]) -> list[str]:
+        return [e.name for e in self.environments if e.name in failing]
+
+    def attempt(self, state: _State, rule: Rule, resource: str | None, failing: frozenset[str],
+                examples: dict[str, Any]) -> tuple[FixOutcome, _State | None]:
+        """One fix made on a copy of the template: the outcome, and the patched state when the fix is kept
+        (`examples` then gains the values its new parameters were verified with)."""
+        key = (state.source.full_text, rule.id, resource, failing, repr(sorted(examples.items())))
+        if key not in self._attempts:
+            self._attempts[key] = self._attempt(state, rule, resource, failing, dict(examples))
+        outcome, kept, after = self._attempts[key]
+        examples.update(after)
+        return replace(outcome, notes=list(outcome.notes)), kept
+
+    def _attempt(self, state: _State, rule: Rule, resource: str | None, failing: frozenset[str],
+                 examples: dict[str, Any]) -> Attempted:
+        spec = rule.fix
+        outcome = FixOutcome(rule.id, resource, self.failing_in(failing), WITHHELD, before=state.source.full_text)
+        if spec is None or spec.none is not None:
+            outcome.status, outcome.reason = NO_FIX, spec.none if spec and spec.none else "the rule declares no fix"
+            return outcome, None, examples
+        outcome.note = spec.note
+        trial = state.source.copy()
+        added = dict(examples)
+        try:
+            notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
+            if otherwise is not None:
+                outcome.status, outcome.reason = NO_FIX, otherwise
+                return outcome, None, examples
+            introduced = dangling(trial.body) - dangling(state.source.body)
+            if introduced:
+                raise FixError(f"the patch refers to undeclared {', '.join(sorted(introduced))}")
+            kept = self.state(trial, added)
+            found = problems(state.results, kept.results, rule.id, resource, failing)
+            if found:
+                more = f"; and {len(found) - 3} more" if len(found) > 3 else ""
+                raise FixError("; ".join(found[:3]) + more)
+        except (FixError, PatchError, InputError) as exc:
+            outcome.reason = str(exc)
+            return outcome, None, examples
+        except Exception as exc:  # noqa: BLE001 - an unforeseen template shape withholds this fix, not the run
+            outcome.reason = f"the fix could not be made on this template ({type(exc).__name__}: {exc})"
+            return outcome, None, examples
+        outcome.status, outcome.notes, outcome.after = FIXED, notes, trial.full_text
+        return outcome, kept, added
+
+    def attempt_all(self, state: _State, rule: Rule, group: Group,
+                    examples: dict[str, Any]) -> tuple[list[FixOutcome], _State] | None:
+        """A rule's fix made on every resource of `group` at once and verified once; None when that fails."""
+        key = (state.source.full_text, rule.id, tuple(group), repr(sorted(examples.items())))
+        if key not in self._batches:
+            self._batches[key] = self._attempt_all(state, rule, group, dict(examples))
+        batch = self._batches[key]
+        if batch is None:
+            return None
+        made, kept, after = batch
+        examples.update(after)
+        return [replace(outcome, notes=list(outcome.notes)) for outcome in made], kept
+
+    def _attempt_all(self, state: _State, rule: Rule, group: Group,
+                     examples: dict[str, Any]) -> tuple[list[FixOutcome], _State, dict[str, Any]] | None:
+        spec = rule.fix
+        if spec is None or spec.none is not None:
+            return None
+        trial = state.source.copy()
+        added = dict(examples)
+        made = []
+        try:
+            for resource, failing in group:
+                notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
+                if otherwise is not None:
+                    return None
+                made.append(FixOutcome(rule.id, resource, self.failing_in(failing), FIXED, note=spec.note,
+                                       notes=notes, before=state.source.full_text))
+            if dangling(trial.body) - dangling(state.source.body):
+                return None
+            kept = self.state(trial, added)
+            if any(problems(state.results, kept.results, rule.id, resource, failing) for resource, failing in group):
+                return None
+        except Exception:  # noqa: BLE001 - one by one, each fix's own attempt says what went wrong
+            return None
+        for outcome in made:
+            outcome.after = trial.full_text
+        return made, kept, added
+
+    def plan(self, source: SourceText, wanted: Callable[[str, str | None, str], bool], together: bool) -> FixPlan:
+        original = source.full_text
+        examples: dict[str, Any] = {}
+        start = self.state(source, examples)
+        state = start
+        outcomes = []
+        for rule, group in _by_rule(_failures(start.results, self.rules, source, wanted)):
+            if together:
+                group, resolved = _still_failing(state, rule, group)
+                outcomes += [FixOutcome(rule.id, resource, self.failing_in(failing), RESOLVED,
+                                        "an earlier fix resolved it") for resource, failing in resolved]
+                if not group:
+                    continue
+            batch = self.attempt_all(state, rule, group, examples) if len(group) > 1 else None
+            if batch is not None:
+                made, kept = batch
+                outcomes += made if together else [_alone(start, rule, outcome, examples) for outcome in made]
+                if together:
+                    state = kept
+                continue
+            for resource, failing in group:
+                if together:
+                    still, _ = _still_failing(state, rule, [(resource, failing)])
+                    if not still:
+                        outcomes.append(FixOutcome(rule.id, resource, self.failing_in(failing), RESOLVED,
+                                                   "an earlier fix resolved it"))
+                        continue
+                outcome, kept_one = self.attempt(state, rule, resource, failing, examples)
+                outcomes.append(outcome)
+                if together and kept_one is not None:
+                    state = kept_one
+        return FixPlan(source.path, original, state.source.full_text, outcomes, examples)
 
 
 def fix_template(source: SourceText, rules: list[Rule], environments: list[Environment],
@@ -191,39 +294,14 @@ def fix_template(source: SourceText, rules: list[Rule], environments: list[Envir
     are they tried one by one, so that each refusal names its reason. Made alone, each resource's patch is
     the part of its rule's verified change that concerns it.
     """
-    original = source.full_text
-    examples: dict[str, Any] = {}
-    start = _State(source, *assess(source, rules, environments, examples))
-    state = start
-    outcomes = []
-    for rule, group in _by_rule(_failures(start.results, rules, source, wanted)):
-        base = state if together else start
-        if together:
-            group, resolved = _still_failing(state, rule, group)
-            outcomes += [FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing],
-                                    RESOLVED, "an earlier fix resolved it") for resource, failing in resolved]
-            if not group:
-                continue
-        batch = _attempt_all(base, rules, environments, rule, group, examples) if len(group) > 1 else None
-        if batch is not None:
-            made, kept = batch
-            outcomes += made if together else [_alone(start, rule, outcome, examples) for outcome in made]
-            if together:
-                state = kept
-            continue
-        for resource, failing in group:
-            if together:
-                still, _ = _still_failing(state, rule, [(resource, failing)])
-                if not still:
-                    outcomes.append(FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing],
-                                               RESOLVED, "an earlier fix resolved it"))
-                    continue
-            outcome, kept_one = _attempt(state if together else start, rules, environments, rule, resource, failing,
-                                         examples)
-            outcomes.append(outcome)
-            if together and kept_one is not None:
-                state = kept_one
-    return FixPlan(source.path, original, state.source.full_text, outcomes, examples)
+    return _Trials(rules, environments).plan(source, wanted, together)
+
+
+def fix_alone_and_together(source: SourceText, rules: list[Rule], environments: list[Environment],
+                           wanted: Callable[[str, str | None, str], bool]) -> tuple[FixPlan, FixPlan]:
+    """`fix_template` made alone and together, sharing every fix and verification the two have in common."""
+    trials = _Trials(rules, environments)
+    return trials.plan(source, wanted, False), trials.plan(source, wanted, True)
 
 
 Group = list[tuple["str | None", frozenset[str]]]
@@ -246,35 +324,6 @@ def _still_failing(state: _State, rule: Rule, group: Group) -> tuple[Group, Grou
                         if getattr(state.results.get((rule.id, e, resource)), "status", None) == FAIL)
         (still if now else resolved).append((resource, now if now else failing))
     return still, resolved
-
-
-def _attempt_all(state: _State, rules: list[Rule], environments: list[Environment], rule: Rule, group: Group,
-                 examples: dict[str, Any]) -> tuple[list[FixOutcome], _State] | None:
-    """A rule's fix made on every resource of `group` at once and verified once; None when that fails."""
-    spec = rule.fix
-    if spec is None or spec.none is not None:
-        return None
-    trial = state.source.copy()
-    added = dict(examples)
-    made = []
-    try:
-        for resource, failing in group:
-            notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
-            if otherwise is not None:
-                return None
-            made.append(FixOutcome(rule.id, resource, [e.name for e in environments if e.name in failing], FIXED,
-                                   note=spec.note, notes=notes, before=state.source.full_text))
-        if dangling(trial.body) - dangling(state.source.body):
-            return None
-        facts_after, results_after = assess(trial, rules, environments, added)
-        if any(problems(state.results, results_after, rule.id, resource, failing) for resource, failing in group):
-            return None
-    except Exception:  # noqa: BLE001 - one by one, each fix's own attempt says what went wrong
-        return None
-    for outcome in made:
-        outcome.after = trial.full_text
-    examples.update(added)
-    return made, _State(trial, facts_after, results_after)
 
 
 def _alone(start: _State, rule: Rule, outcome: FixOutcome, examples: dict[str, Any]) -> FixOutcome:

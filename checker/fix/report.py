@@ -16,7 +16,7 @@ from checker.engine.rules import Rule
 from checker.errors import InputError
 from checker.fix.diff import hunks, unified_diff
 from checker.fix.facts import FixError
-from checker.fix.plan import FIXED, FixOutcome, fix_template
+from checker.fix.plan import FIXED, FixOutcome, fix_alone_and_together
 from checker.patch import PatchError, SourceText
 from checker.template.environment import Environment
 from checker.template.load import decode, read_bytes
@@ -70,8 +70,7 @@ def fix_payload(results: list[Result], rules: list[Rule],
 
         deployed = environments(path) if callable(environments) else environments
         try:
-            alone = fix_template(read_source(path), rules, deployed, wanted, together=False)
-            together = fix_template(read_source(path), rules, deployed, wanted)
+            alone, together = fix_alone_and_together(read_source(path), rules, deployed, wanted)
         except (InputError, PatchError, FixError, ValueError):
             continue
         entries = [_entry(path, outcome) for outcome in alone.outcomes]

@@ -1,6 +1,7 @@
 """Rule functions that find resources: by type, by name, behind a reference or an ARN, and their Ref and ARN."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from jmespath import exceptions
@@ -80,7 +81,6 @@ def _named(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
         raise exceptions.JMESPathTypeError("named", resource_type, type(resource_type).__name__, ["string"])
     if isinstance(names, Unknown):
         return Unknown(names.origins, "array")
-    of_type = context.index.of_type(resource_type)
     index = context.index.by_name(resource_type)
     doubts: dict[str, frozenset[Origin]] = {}  # logical id -> why it may not be named (empty: it surely is)
     for entry in names if isinstance(names, list) else [names]:
@@ -89,14 +89,16 @@ def _named(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
         sure: list[str] = []
         maybe: list[tuple[str, frozenset[Origin]]] = []
         if isinstance(name, Reference):  # a reference to a resource of that type names it, and only it
-            sure = [name.logical_id] if name.logical_id in of_type else []
+            referenced = context.index.resources.get(name.logical_id)
+            sure = [name.logical_id] if isinstance(referenced, Mapping) and referenced.get("Type") == resource_type \
+                else []
         else:
             sure, maybe = index.lookup(name, interpreter.world)
         for logical_id, why in [*((lid, doubt) for lid in sure), *((lid, why | doubt) for lid, why in maybe)]:
             doubts[logical_id] = why if logical_id not in doubts else doubts[logical_id] & why
     listed: list[Any] = []
-    for logical_id in of_type:
-        present = context.index.presence(logical_id, interpreter.world) if logical_id in doubts else False
+    for logical_id in sorted(doubts, key=context.index.position.__getitem__):  # named ones only, in order
+        present = context.index.presence(logical_id, interpreter.world)
         if present is False:
             continue
         why = doubts[logical_id] | (present.origins if isinstance(present, Unknown) else frozenset())
