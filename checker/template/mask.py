@@ -82,16 +82,24 @@ class Masker:
         """A copy of `value` with secrets masked (strings under password-like keys, directly or in a list)."""
         if isinstance(value, dict):
             named = () if secret else _secret_entry_values(value)
-            return {k: self.mask(v, secret or is_secret_key(k) or k in named
-                                 or (k in _SECRET_CONTAINERS and isinstance(v, dict)))
-                    for k, v in value.items()}
+            masked = {}
+            seen = self._masked
+            for k, v in value.items():  # strings handled inline: a report holds hundreds of thousands
+                hidden = secret or k in named or (is_secret_key(k) if isinstance(k, str) else False) \
+                    or (k in _SECRET_CONTAINERS and isinstance(v, dict))
+                if isinstance(v, str):
+                    masked[k] = seen.get(v) or self.text(v) if not hidden else self._hidden(v)
+                else:
+                    masked[k] = self.mask(v, hidden) if isinstance(v, (dict, list)) else v
+            return masked
         if isinstance(value, list):
             return [self.mask(v, secret) for v in value]
         if isinstance(value, str):
-            if secret and not _SAFE_VALUE.fullmatch(value):
-                return MASK
-            return self.text(value)
+            return self._hidden(value) if secret else self.text(value)
         return value
+
+    def _hidden(self, value: str) -> str:
+        return value if _SAFE_VALUE.fullmatch(value) else MASK
 
 
 def _secret_entry_values(entry: dict[Any, Any]) -> set[str]:
