@@ -48,8 +48,9 @@ def write_atomic(path: str | Path, text: str) -> None:
 def _json(payload: dict) -> str:
     """The payload as JSON with one result per line: readable in a diff, and written by the C encoder (an
     indented dump would take the pure-Python one)."""
-    head = json.dumps({**{k: v for k, v in payload.items() if k != "results"}, "results": []}, default=str)
-    results = ",\n".join(json.dumps(result, default=str) for result in payload.get("results", []))
+    encode = json.JSONEncoder(default=str).encode  # one encoder for every line
+    head = encode({**{k: v for k, v in payload.items() if k != "results"}, "results": []})
+    results = ",\n".join(map(encode, payload.get("results", [])))
     return f"{head[:-2]}\n{results}\n]}}\n" if results else head + "\n"
 
 
