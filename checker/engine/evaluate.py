@@ -20,22 +20,28 @@ from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Evidence, 
 from checker.engine.rules import PARAMETER_TARGET, PARAMETER_TYPE, TEMPLATE_TARGET, Rule
 from checker.template.document_types import AnyDocument
 from checker.template.mask import Masker, document_secrets
-from checker.template.values import Origin, Unknown, display
+from checker.template.values import Origin, Reference, Text, Unknown, display
 from checker.template.worlds import ConditionSpace
 
 LineOf = Callable[..., "int | None"]
+Verdicts = dict[tuple[str, str, str], "Verdict"]  # (rule id, its params, the resource's memo key) -> verdict
 WHEN = 0  # in `decided_by`: the rule's `when` decided the verdict
 _MAX_WORLDS = 32  # judgements per target when splitting on undecided conditions
 _MAX_REASONS = 5  # origins named in one ERROR message
 
 
 def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source: str,
-             file: str | None = None, line_of: LineOf | None = None, peers: Peers | None = None) -> list[Result]:
+             file: str | None = None, line_of: LineOf | None = None, peers: Peers | None = None,
+             verdicts: Verdicts | None = None) -> list[Result]:
     """One result per rule and target resource (or one per rule for whole-template rules).
 
     `peers(name)` is the document of another environment, for rules that compare environments.
+    `verdicts`, shared by the documents of one template (its environments, the trials of a fix), keeps the
+    verdicts of rules that read nothing but their resource: a resource the same in several documents is
+    judged once by each such rule.
     """
     index = DocumentIndex(document)
+    shapes: dict[str, str | None] = {}  # logical id -> its resource as a memo key (None: not plain enough)
     masker = Masker(document_secrets(document))
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
     space: ConditionSpace | None = getattr(document, "space", None)  # conditions a render leaves open
@@ -52,8 +58,17 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
         for target in targets:
             if not rule.applies_in(environment):
                 verdict = Verdict(NOT_APPLICABLE, f"applies only in {', '.join(rule.environments or ())}")
-            else:
+            elif verdicts is None or target.name is None or target.kind == PARAMETER_TYPE or _reads_document(rule):
                 verdict = decide(rule, target.subject, context, space)
+            else:
+                if target.name not in shapes:
+                    shapes[target.name] = memo_key(target.subject)
+                shape = shapes[target.name]
+                key = (rule.id, repr(sorted(context.params.items())), shape or "")
+                known = verdicts.get(key) if shape is not None else None
+                verdict = known or decide(rule, target.subject, context, space)
+                if shape is not None:
+                    verdicts[key] = verdict
             path = target.path + list(verdict.path)
             line = line_of(*path) if line_of and path else None
             evidence = masker.mask(display(verdict.evidence)) if verdict.evidence is not None else None
@@ -61,6 +76,49 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
                                   target.name, target.kind, file, line, masker.text(verdict.message), evidence,
                                   decided_by=verdict.decided_by))
     return results
+
+
+def _reads_document(rule: Rule) -> bool:
+    """Whether the rule's verdict may depend on more than its resource and params."""
+    return any(e.reads_document for e in (rule.when, *(a.expression for a in rule.assertions)) if e is not None)
+
+
+def memo_key(value: Any) -> str | None:
+    """Text that is the same for two values exactly when every rule that reads only them sees them alike;
+    None for a value holding anything known only at deployment or undecided (its verdict may rest on the
+    document's conditions)."""
+    pieces: list[str] = []
+    return "".join(pieces) if _shape(value, pieces) else None
+
+
+def _shape(value: Any, pieces: list[str]) -> bool:
+    if isinstance(value, dict):
+        pieces.append("{")
+        for key, item in value.items():
+            pieces.append(f"{key!r}:")
+            if not _shape(item, pieces):
+                return False
+        pieces.append("}")
+        return True
+    if type(value) is list:  # a ChoiceList (an undecided Fn::If in a list) is no plain list
+        pieces.append("[")
+        if not all(_shape(item, pieces) for item in value):
+            return False
+        pieces.append("]")
+        return True
+    if isinstance(value, Reference):
+        pieces.append(f"Reference({value.logical_id!r},{value.attribute!r},{value.value!r}),")
+        return True
+    if isinstance(value, Text):
+        pieces.append("Text(")
+        if not all(_shape(part, pieces) for part in value.parts):
+            return False
+        pieces.append("),")
+        return True
+    if value is None or isinstance(value, (str, int, float)):  # bool is an int: repr tells True from 1
+        pieces.append(f"{value!r},")
+        return True
+    return False  # Unknown, Choice, Maybe, Range, NO_VALUE
 
 
 @dataclass(frozen=True)

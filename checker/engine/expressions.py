@@ -30,6 +30,8 @@ class Expression:
         except exceptions.JMESPathError as exc:
             raise ExpressionError(f"invalid JMESPath {evidence if evidence and text not in str(exc) else text!r}: "
                                   f"{str(exc).splitlines()[0]}") from None
+        self.reads_document = any(name not in FUNCTIONS or FUNCTIONS[name].document
+                                  for name, _ in self.called_functions())
         mistaken = sorted(self.field_names() & {"null", "true", "false"})
         if mistaken:
             # A bare null is a field called "null" in JMESPath, which is missing, so `x != null` holds by accident.
@@ -39,6 +41,8 @@ class Expression:
         """(name, literal arguments) of every function call, for load-time checks."""
         calls: list[tuple[str, list[Any]]] = []
         _walk_calls(self._parsed.parsed, calls)
+        if self._evidence is not _default_evidence(self._parsed.parsed):  # its own expression, not a part
+            _walk_calls(self._evidence, calls)
         return calls
 
     def field_path(self) -> list[str]:

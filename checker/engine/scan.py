@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.engine.context import Peers
-from checker.engine.evaluate import evaluate
+from checker.engine.evaluate import Verdicts, evaluate
 from checker.engine.results import NOT_APPLICABLE, Result
 from checker.engine.rules import Rule, known_resource_types
 from checker.errors import InputError
@@ -76,6 +76,7 @@ def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environm
     scanned.templates.append((template, prefix))
     others = peers(template) if peers else None
     loaded: dict[Path, Template] = {}
+    verdicts: Verdicts = {}
     for env in environments:
         document = render(template, env)
         deployment: Deployment = document["Deployment"]
@@ -84,7 +85,7 @@ def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environm
                 deployment["RegionsAllowedByTemplateRules"], parent_regions)}
             nested = Document({**document, "Deployment": deployment})
             nested.space, document = document.space, nested
-        results = evaluate(rules, document, env.name, "template", template.path, template.line_of, others)
+        results = evaluate(rules, document, env.name, "template", template.path, template.line_of, others, verdicts)
         scanned.results += [replace(r, resource=f"{prefix}{r.resource}" if r.resource else prefix.rstrip("/") or None)
                             for r in results] if prefix else results
         for child in children(document, template.path):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.engine.evaluate import evaluate
+from checker.engine.evaluate import Verdicts, evaluate
 from checker.engine.results import ERROR, FAIL, Result
 from checker.engine.rules import Rule
 from checker.fix.facts import Facts, learn
@@ -20,13 +20,14 @@ Key = tuple[str, str, "str | None"]  # rule id, environment, resource
 _BROKEN = (FAIL, ERROR)
 
 def assess(source: SourceText, rules: list[Rule], environments: list[Environment],
-           examples: dict[str, Any]) -> tuple[Facts, dict[Key, Result]]:
-    """The template's facts and every template result, keyed by rule, environment and resource."""
+           examples: dict[str, Any], verdicts: Verdicts | None = None) -> tuple[Facts, dict[Key, Result]]:
+    """The template's facts and every template result, keyed by rule, environment and resource. `verdicts`
+    are those of earlier versions of the template (see checker.engine.evaluate)."""
     facts = learn(source, environments, examples)
     results: dict[Key, Result] = {}
     for env in environments:
         for result in evaluate(rules, facts.documents[env.name], env.name, "template",
-                               peers=facts.documents.get):
+                               peers=facts.documents.get, verdicts=verdicts):
             results[(result.rule_id, result.environment, result.resource)] = result
     return facts, results
 

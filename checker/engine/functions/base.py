@@ -25,6 +25,9 @@ class Function:
     maximum: int | None  # None: any number
     call: Implementation
     custom: bool = False  # registered by the engine (documented in docs/rules.md), not JMESPath's own
+    # Reads more than its arguments and the rule's params: the document's other resources or deployment, or
+    # another environment's document. A rule that calls none is judged on its subject alone.
+    document: bool = False
 
 
 JMESPATH = builtin.Functions()

@@ -154,10 +154,10 @@ def _elsewhere(resource: Resource, attribute: str | None) -> Unknown:
 
 
 RESOURCES: dict[str, Function] = {
-    "resolve": Function(1, 1, _resolve, custom=True),
-    "resources": Function(1, 1, _resources, custom=True),
-    "named": Function(2, 2, _named, custom=True),
-    "is_reference": Function(1, 1, _is_reference, custom=True),
-    "ref": Function(1, 1, _ref, custom=True),
-    "arn": Function(1, 1, _arn, custom=True),
+    "resolve": Function(1, 1, _resolve, custom=True, document=True),
+    "resources": Function(1, 1, _resources, custom=True, document=True),
+    "named": Function(2, 2, _named, custom=True, document=True),
+    "is_reference": Function(1, 1, _is_reference, custom=True, document=True),
+    "ref": Function(1, 1, _ref, custom=True, document=True),
+    "arn": Function(1, 1, _arn, custom=True, document=True),
 }

@@ -83,6 +83,6 @@ SOURCES: dict[str, Function] = {
     "param": Function(1, 1, _param, custom=True),
     "is_known": Function(1, 1, _is_known, custom=True),
     "source_of": Function(1, 1, _source_of, custom=True),
-    "source_name": Function(1, 1, _source_name, custom=True),
-    "environment": Function(1, 1, _environment, custom=True),
+    "source_name": Function(1, 1, _source_name, custom=True, document=True),
+    "environment": Function(1, 1, _environment, custom=True, document=True),
 }
