@@ -1,5 +1,5 @@
 """Verdicts shared between the documents of one template: a rule that reads only its resource judges a
-resource that is the same in several environments (or in several trials of a fix) once, and nothing else."""
+resource that is the same in several environments once, and nothing else."""
 from __future__ import annotations
 
 import pytest
@@ -13,7 +13,7 @@ from checker.engine.logic import World
 from checker.template.environment import Environment
 from checker.template.load import Template, parse
 from checker.template.render import render
-from checker.template.values import Origin, Reference, Text, Unknown
+from checker.template.values import NO_VALUE, Choice, ChoiceList, Maybe, Origin, Range, Reference, Text, Unknown
 from tests.test_unknowns import make_rule
 
 TEMPLATE = """
@@ -102,8 +102,15 @@ def test_values_a_rule_may_tell_apart_have_different_keys(one, other):
     assert memo_key(one) != memo_key(other)
 
 
-def test_a_value_holding_an_unknown_has_no_key():
-    assert memo_key({"Name": Text(("app-", Unknown([Origin("parameter", "Suffix")])))}) is None
+UNKNOWN = Unknown([Origin("parameter", "Suffix")])
+
+
+@pytest.mark.parametrize("undecided", [
+    Text(("app-", UNKNOWN)), UNKNOWN, Choice("IsProd", 1, 2, Origin("condition", "IsProd")),
+    ChoiceList([Choice("IsProd", 1, NO_VALUE, Origin("condition", "IsProd"))]), Maybe(1, []), Range(1, 2, []), NO_VALUE,
+])
+def test_a_value_holding_anything_undecided_has_no_key(undecided):
+    assert memo_key({"Properties": {"Name": [undecided]}}) is None
 
 
 class _Untouchable:

@@ -20,7 +20,7 @@ from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Evidence, 
 from checker.engine.rules import PARAMETER_TARGET, PARAMETER_TYPE, TEMPLATE_TARGET, Rule
 from checker.template.document_types import AnyDocument
 from checker.template.mask import Masker, document_secrets
-from checker.template.values import Origin, Reference, Text, Unknown, display
+from checker.template.values import NO_VALUE, Origin, Unknown, display
 from checker.template.worlds import ConditionSpace
 
 LineOf = Callable[..., "int | None"]
@@ -36,9 +36,8 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     """One result per rule and target resource (or one per rule for whole-template rules).
 
     `peers(name)` is the document of another environment, for rules that compare environments.
-    `verdicts`, shared by the documents of one template (its environments, the trials of a fix), keeps the
-    verdicts of rules that read nothing but their resource: a resource the same in several documents is
-    judged once by each such rule.
+    `verdicts`, shared by the documents of one template in its environments, keeps the verdicts of rules that
+    read nothing but their resource: a resource the same in several environments is judged once by each.
     """
     index = DocumentIndex(document)
     shapes: dict[str, str | None] = {}  # logical id -> its resource as a memo key (None: not plain enough)
@@ -52,23 +51,26 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
         params = rule.params_for(environment)
         context = Context(document, {**params, **{k: v for k, v in overrides.items() if k in params}}, index, peers)
         targets = _targets(rule, document, index)
+        shared = verdicts if verdicts is not None and rule.target not in (TEMPLATE_TARGET, PARAMETER_TARGET) \
+            and not _reads_document(rule) else None
+        params_key = repr(sorted(context.params.items())) if shared is not None else ""
         if not targets:
             results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,
                                   rule.target, file, None, f"no {rule.target} in this {source}", None))
         for target in targets:
             if not rule.applies_in(environment):
                 verdict = Verdict(NOT_APPLICABLE, f"applies only in {', '.join(rule.environments or ())}")
-            elif verdicts is None or target.name is None or target.kind == PARAMETER_TYPE or _reads_document(rule):
+            elif shared is None or target.name is None:
                 verdict = decide(rule, target.subject, context, space)
             else:
                 if target.name not in shapes:
                     shapes[target.name] = memo_key(target.subject)
                 shape = shapes[target.name]
-                key = (rule.id, repr(sorted(context.params.items())), shape or "")
-                known = verdicts.get(key) if shape is not None else None
+                key = (rule.id, params_key, shape or "")
+                known = shared.get(key) if shape is not None else None
                 verdict = known or decide(rule, target.subject, context, space)
                 if shape is not None:
-                    verdicts[key] = verdict
+                    shared[key] = verdict
             path = target.path + list(verdict.path)
             line = line_of(*path) if line_of and path else None
             evidence = masker.mask(display(verdict.evidence)) if verdict.evidence is not None else None
@@ -84,41 +86,15 @@ def _reads_document(rule: Rule) -> bool:
 
 
 def memo_key(value: Any) -> str | None:
-    """Text that is the same for two values exactly when every rule that reads only them sees them alike;
-    None for a value holding anything known only at deployment or undecided (its verdict may rest on the
-    document's conditions)."""
-    pieces: list[str] = []
-    return "".join(pieces) if _shape(value, pieces) else None
+    """Text that is the same for two values exactly when every rule that reads only them sees them alike (a
+    reference with the name it is known by); None for a value holding anything known only at deployment or
+    undecided (its verdict may rest on the document's conditions)."""
+    text = repr(value)
+    return None if any(mark in text for mark in _UNDECIDED) else text
 
 
-def _shape(value: Any, pieces: list[str]) -> bool:
-    if isinstance(value, dict):
-        pieces.append("{")
-        for key, item in value.items():
-            pieces.append(f"{key!r}:")
-            if not _shape(item, pieces):
-                return False
-        pieces.append("}")
-        return True
-    if type(value) is list:  # a ChoiceList (an undecided Fn::If in a list) is no plain list
-        pieces.append("[")
-        if not all(_shape(item, pieces) for item in value):
-            return False
-        pieces.append("]")
-        return True
-    if isinstance(value, Reference):
-        pieces.append(f"Reference({value.logical_id!r},{value.attribute!r},{value.value!r}),")
-        return True
-    if isinstance(value, Text):
-        pieces.append("Text(")
-        if not all(_shape(part, pieces) for part in value.parts):
-            return False
-        pieces.append("),")
-        return True
-    if value is None or isinstance(value, (str, int, float)):  # bool is an int: repr tells True from 1
-        pieces.append(f"{value!r},")
-        return True
-    return False  # Unknown, Choice, Maybe, Range, NO_VALUE
+# What the repr of every value that is not plain data, a reference or known text holds.
+_UNDECIDED = ("Unknown(", "Choice(", "Maybe(", "Range(", repr(NO_VALUE))
 
 
 @dataclass(frozen=True)

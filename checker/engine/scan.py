@@ -76,7 +76,7 @@ def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environm
     scanned.templates.append((template, prefix))
     others = peers(template) if peers else None
     loaded: dict[Path, Template] = {}
-    verdicts: Verdicts = {}
+    verdicts: Verdicts | None = {} if len(environments) > 1 else None  # shared only between environments
     for env in environments:
         document = render(template, env)
         deployment: Deployment = document["Deployment"]

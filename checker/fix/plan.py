@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from checker.engine.evaluate import Verdicts
 from checker.engine.fix_spec import FixSpec, Step
 from checker.engine.results import FAIL, Result
 from checker.engine.rules import PARAMETER_TARGET, TEMPLATE_TARGET, Rule
@@ -156,13 +155,11 @@ class _Trials:
         self._states: dict[tuple[str, str], _State] = {}
         self._attempts: dict[tuple, Attempted] = {}
         self._batches: dict[tuple, tuple[list[FixOutcome], _State, dict[str, Any]] | None] = {}
-        self._verdicts: Verdicts = {}  # a resource a fix leaves as it was is not judged again
 
     def state(self, source: SourceText, examples: dict[str, Any]) -> _State:
         key = (source.full_text, repr(sorted(examples.items())))
         if key not in self._states:
-            self._states[key] = _State(source, *assess(source, self.rules, self.environments, examples,
-                                                       self._verdicts))
+            self._states[key] = _State(source, *assess(source, self.rules, self.environments, examples))
         return self._states[key]
 
     def failing_in(self, failing: frozenset[str]) -> list[str]:

@@ -20,11 +20,12 @@ Key = tuple[str, str, "str | None"]  # rule id, environment, resource
 _BROKEN = (FAIL, ERROR)
 
 def assess(source: SourceText, rules: list[Rule], environments: list[Environment],
-           examples: dict[str, Any], verdicts: Verdicts | None = None) -> tuple[Facts, dict[Key, Result]]:
-    """The template's facts and every template result, keyed by rule, environment and resource. `verdicts`
-    are those of earlier versions of the template (see checker.engine.evaluate)."""
+           examples: dict[str, Any]) -> tuple[Facts, dict[Key, Result]]:
+    """The template's facts and every template result, keyed by rule, environment and resource; a resource the
+    same in several environments is judged once by each rule that reads only it."""
     facts = learn(source, environments, examples)
     results: dict[Key, Result] = {}
+    verdicts: Verdicts | None = {} if len(environments) > 1 else None
     for env in environments:
         for result in evaluate(rules, facts.documents[env.name], env.name, "template",
                                peers=facts.documents.get, verdicts=verdicts):

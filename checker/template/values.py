@@ -115,7 +115,7 @@ class Reference:
         return hash(self.key)
 
     def __repr__(self) -> str:
-        return f"Reference({self.logical_id!r}, {self.attribute!r})"
+        return f"Reference({self.logical_id!r}, {self.attribute!r}, {self.value!r})"
 
 
 Piece = str | Unknown | Reference
