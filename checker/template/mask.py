@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 from checker.template.document_types import AnyDocument
@@ -41,13 +40,22 @@ _SAFE_VALUE = re.compile(r"\{\{resolve:(secretsmanager|ssm-secure):[^}]*\}\}")
 _SHORTEST_EMBEDDED = 4  # a shorter secret is masked only where it is the whole value
 
 
+class _SecretNames(dict[Any, bool]):
+    """Whether a key is password-like, remembered: property names repeat across resources and results, and a
+    report's walk looks each one up (a hit never leaves C)."""
+
+    def __missing__(self, key: Any) -> bool:
+        found = isinstance(key, str) and _SECRET_KEY.search(key) is not None
+        if len(self) < 4096:
+            self[key] = found
+        return found
+
+
+_SECRET_NAMES = _SecretNames()
+
+
 def is_secret_key(key: Any) -> bool:
-    return isinstance(key, str) and _secret_name(key)
-
-
-@lru_cache(maxsize=4096)  # property names repeat across resources and results
-def _secret_name(key: str) -> bool:
-    return _SECRET_KEY.search(key) is not None
+    return _SECRET_NAMES[key]
 
 
 class Masker:
@@ -81,16 +89,17 @@ class Masker:
     def mask(self, value: Any, secret: bool = False) -> Any:
         """A copy of `value` with secrets masked (strings under password-like keys, directly or in a list)."""
         if isinstance(value, dict):
-            named = () if secret else _secret_entry_values(value)
+            named = () if secret or _NAMED_VALUES.keys().isdisjoint(value) else _secret_entry_values(value)
             masked = {}
-            seen = self._masked
+            seen, secret_names = self._masked, _SECRET_NAMES
             for k, v in value.items():  # strings handled inline: a report holds hundreds of thousands
-                hidden = secret or k in named or (is_secret_key(k) if isinstance(k, str) else False) \
-                    or (k in _SECRET_CONTAINERS and isinstance(v, dict))
+                hidden = secret or secret_names[k] or k in named or (k in _SECRET_CONTAINERS and isinstance(v, dict))
                 if isinstance(v, str):
-                    masked[k] = seen.get(v) or self.text(v) if not hidden else self._hidden(v)
+                    masked[k] = self._hidden(v) if hidden else seen.get(v) or self.text(v)
+                elif isinstance(v, (dict, list)):
+                    masked[k] = self.mask(v, hidden)
                 else:
-                    masked[k] = self.mask(v, hidden) if isinstance(v, (dict, list)) else v
+                    masked[k] = v
             return masked
         if isinstance(value, list):
             return [self.mask(v, secret) for v in value]
@@ -104,8 +113,6 @@ class Masker:
 
 def _secret_entry_values(entry: dict[Any, Any]) -> set[str]:
     """The value keys of a name/value entry whose name is password-like ({Key: db_password, Value: ...})."""
-    if _NAMED_VALUES.keys().isdisjoint(entry):
-        return set()
     return {_NAMED_VALUES[k] for k in _NAMED_VALUES.keys() & entry.keys() if is_secret_key(entry[k])}
 
 
