@@ -29,6 +29,7 @@ class SourceText:
 
     def copy(self) -> SourceText:
         """An independent copy to edit (the parsed forms are shared: edits replace them, never change them)."""
+        _ = self.root  # built once here rather than by every copy that edits
         twin = object.__new__(SourceText)
         twin.__dict__.update(self.__dict__)
         return twin
@@ -44,15 +45,30 @@ class SourceText:
         self._json = JsonEmitter(self.style)
 
     def _read(self) -> None:
-        spans = None if self.is_json else YamlSpans(self.text)  # read in the loader's own pass
+        events: list[Any] | None = None if self.is_json else []  # the loader's events, for the span tree
         try:
-            self.body = parse(self.text, self.path, spans)
+            self.body = parse(self.text, self.path, None if events is None else events.append)
         except InputError as exc:
             raise PatchError(str(exc)) from None
-        root = json_spans(self.text) if spans is None else spans.root
+        self._events: list[Any] | None = events
+        self._root: Node | None = None
+
+    @property
+    def root(self) -> Node:
+        """The span tree, built when an edit first needs it (the read-back check of an edit does not)."""
+        root = self._root
         if root is None:
-            raise PatchError(f"{self.path} holds no YAML document")
-        self.root = root
+            if self._events is None:
+                root = json_spans(self.text)
+            else:
+                spans = YamlSpans(self.text)
+                for event in self._events:
+                    spans(event)
+                if spans.root is None:
+                    raise PatchError(f"{self.path} holds no YAML document")
+                root = spans.root
+            self._root = root
+        return root
 
     @property
     def full_text(self) -> str:
@@ -160,7 +176,7 @@ class SourceText:
                 parent.append(plain(value))
             else:
                 parent[path[-1]] = plain(value)
-        before = self.text
+        before = (self.text, self.body, self._events, self._root)
         change()
         path = edits[0][0]
         try:
@@ -170,8 +186,7 @@ class SourceText:
             problem = "the edited text reads back differently"
         except (PatchError, ValueError) as exc:
             problem = f"the edited text does not parse ({exc})"
-        self.text = before
-        self._read()
+        self.text, self.body, self._events, self._root = before
         raise PatchError(f"cannot edit {dotted(path)} in {self.path}: {problem}")
 
     def _splice(self, start: int, end: int, text: str) -> None:
