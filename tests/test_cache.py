@@ -44,3 +44,20 @@ def test_the_cache_can_be_bypassed(monkeypatch):
     cached_json("bypassed", ["w"], compute)
     cached_json("bypassed", ["w"], compute)
     assert len(calls) == 2 and not list(cache_dir().glob("bypassed-*.json"))
+
+
+def test_rule_expressions_read_back_from_the_cache_are_the_trees_jmespath_parses(monkeypatch, tmp_path):
+    import jmespath
+
+    from checker.engine import expressions
+    from checker.engine.rules import bundled_rule_dirs, load_rules
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(expressions, "_TREES", {})
+    load_rules(bundled_rule_dirs())  # parses and stores
+    monkeypatch.setattr(expressions, "_TREES", {})
+    load_rules(bundled_rule_dirs())  # reads the stored trees
+    [entry] = cache_dir().glob("jmespath-trees-*.json")
+    stored = json.loads(entry.read_text())
+    assert len(stored) > 100 and expressions._TREES == stored
+    assert all(tree == jmespath.compile(text).parsed for text, tree in stored.items())

@@ -6,6 +6,7 @@ from typing import Any
 import jmespath
 from jmespath import exceptions
 
+from checker.cache import cached_json
 from checker.engine.context import NO_ASSUMPTIONS, Context
 from checker.engine.functions import FUNCTIONS
 from checker.engine.interpreter import Interpreter, Node, compile_tree
@@ -16,22 +17,50 @@ class ExpressionError(Exception):
     """An expression that does not compile."""
 
 
+_TREES: dict[str, Node] = {}  # expression text -> its parse tree, read from the cache of earlier runs
+
+
+def remember_trees(texts: list[str]) -> None:
+    """Have the parse trees of `texts` ready: from the per-user cache when an earlier run parsed the same
+    expressions with the same JMESPath (a rule pack's two hundred expressions take longer to parse than to read)."""
+    wanted = sorted(set(texts) - _TREES.keys())
+    if wanted:
+        _TREES.update(cached_json("jmespath-trees", [jmespath.__version__, *wanted], lambda: _parsed(wanted)))
+
+
+def _parsed(texts: list[str]) -> dict[str, Any]:
+    trees = {}
+    for text in texts:
+        try:
+            trees[text] = jmespath.compile(text).parsed
+        except exceptions.JMESPathError:
+            continue  # refused when its rule is read, naming the rule
+    return trees
+
+
+def _tree(text: str) -> Node:
+    return _TREES.get(text) or jmespath.compile(text).parsed
+
+
 class Expression:
     """A compiled JMESPath expression, with the sub-expression that shows its evidence."""
 
     def __init__(self, text: str, evidence: str | None = None) -> None:
         self.text = text
         try:
-            self._parsed = jmespath.compile(text)
-            self._evidence = jmespath.compile(evidence).parsed if evidence else _default_evidence(self._parsed.parsed)
-            self._search = compile_tree(self._parsed.parsed)
+            self._tree = _tree(text)
+            self._evidence = _tree(evidence) if evidence else _default_evidence(self._tree)
+            self._search = compile_tree(self._tree)
             self._show = compile_tree(self._evidence)
             self._path = _fields(self._evidence)
         except exceptions.JMESPathError as exc:
             raise ExpressionError(f"invalid JMESPath {evidence if evidence and text not in str(exc) else text!r}: "
                                   f"{str(exc).splitlines()[0]}") from None
-        self.reads_document = any(name not in FUNCTIONS or FUNCTIONS[name].document
-                                  for name, _ in self.called_functions())
+        self._calls: list[tuple[str, list[Any]]] = []
+        _walk_calls(self._tree, self._calls)
+        if evidence:  # its own expression, not a part of this one
+            _walk_calls(self._evidence, self._calls)
+        self.reads_document = any(name not in FUNCTIONS or FUNCTIONS[name].document for name, _ in self._calls)
         mistaken = sorted(self.field_names() & {"null", "true", "false"})
         if mistaken:
             # A bare null is a field called "null" in JMESPath, which is missing, so `x != null` holds by accident.
@@ -39,11 +68,7 @@ class Expression:
 
     def called_functions(self) -> list[tuple[str, list[Any]]]:
         """(name, literal arguments) of every function call, for load-time checks."""
-        calls: list[tuple[str, list[Any]]] = []
-        _walk_calls(self._parsed.parsed, calls)
-        if self._evidence is not _default_evidence(self._parsed.parsed):  # its own expression, not a part
-            _walk_calls(self._evidence, calls)
-        return calls
+        return list(self._calls)
 
     def field_path(self) -> list[str]:
         """The chain of field names the evidence reads (e.g. Properties.BackupRetentionPeriod)."""
@@ -52,7 +77,7 @@ class Expression:
     def field_names(self) -> set[str]:
         """Every field name the expression or its evidence reads, anywhere (string literals excluded)."""
         names: set[str] = set()
-        for node in (self._parsed.parsed, self._evidence):
+        for node in (self._tree, self._evidence):
             _walk_fields(node, names)
         return names
 

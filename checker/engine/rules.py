@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, TypedDict
 
 from checker.cache import cached_json
-from checker.engine.expressions import Expression, ExpressionError, arity_problem
+from checker.engine.expressions import Expression, ExpressionError, arity_problem, remember_trees
 from checker.engine.fix_spec import FixSpec, ParamsByEnvironment, ParamValues, param_scopes, parse_fix
 from checker.errors import InputError
 from checker.template import load, yaml_events
@@ -152,9 +152,19 @@ def _parsed(path: Path) -> Any:
     return cached_json("rule-file", [data, *engine], lambda: json.loads(json.dumps(parse(read_text(path), source))))
 
 
+def _expression_texts(data: Any) -> Iterator[str]:
+    """The `when`, `expr` and `evidence` texts of a rule file's rules."""
+    for rule in data.get("rules") or [] if isinstance(data, dict) else []:
+        if not isinstance(rule, dict):
+            continue
+        for item in [rule, *(a for a in rule.get("assert") or [] if isinstance(a, dict))]:
+            yield from (text for key in ("when", "expr", "evidence") if isinstance(text := item.get(key), str))
+
+
 def _load_files(files: list[Path]) -> list[Rule]:
     """Rules of the files, whose controls are those the files declare and the bundled pack's."""
     parsed = [(str(path), _parsed(path)) for path in files]
+    remember_trees([text for _, data in parsed for text in _expression_texts(data)])
     declared: dict[str, Control] = {}
     for source, data in parsed:
         _check_shape(data, source)
