@@ -14,6 +14,7 @@ from typing import Any
 from checker.cli.run import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, Run, start
 from checker.decision.baseline import BASELINED, baseline_document
 from checker.decision.gate import Decision, decide, environment_refusals, explain, unknown_type_refusal
+from checker.engine.results import FAIL
 from checker.engine.selection import RuleSelection
 from checker.errors import InputError
 from checker.project.config import CONFIG_NAME, parse_overrides
@@ -162,11 +163,13 @@ def conclude(run: Run, report: ScanReport, selection: RuleSelection, environment
     payload = None
     formats = {name for name, path in run.report_targets().items() if path} | {run.stdout_format} - {None}
     if run.report_targets() or run.stdout_format:
-        from checker.fix.report import fix_payload
         from checker.report.payload import build_payload
 
-        fixes = fix_payload(report.results, selection.rules, plan.for_template if plan else environments) \
-            if formats & _WITH_FIXES else None
+        fixes = None
+        if formats & _WITH_FIXES and any(r.status == FAIL and r.source == "template" for r in report.results):
+            from checker.fix.report import fix_payload  # imported only when there is something to fix
+
+            fixes = fix_payload(report.results, selection.rules, plan.for_template if plan else environments)
         payload = build_payload(report, selection.rules, environments, decision, fixes=fixes,
                                 skipped_rules=selection.skipped)
     lines = explain(decision, subject) if subject else baseline_lines(decision)
