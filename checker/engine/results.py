@@ -95,7 +95,9 @@ def summarize(results: list[Result]) -> Summary:
     """Counts per environment: by status, and failures and errors by severity."""
     counted: dict[str, tuple[Counter[str], Counter[str], Counter[str]]] = {}
     for result in results:
-        status, failed, errors = counted.setdefault(result.environment, (Counter(), Counter(), Counter()))
+        if result.environment not in counted:
+            counted[result.environment] = (Counter(), Counter(), Counter())
+        status, failed, errors = counted[result.environment]
         status[result.status] += 1
         if result.status == FAIL:
             failed[result.severity] += 1

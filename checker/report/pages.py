@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,9 +41,11 @@ def account_rows(payload: dict, folder: str) -> list[AccountRow]:
     """One row per account, worst first: worst status, then most failures and unchecked results."""
     org = payload["org"]
     controls = view.controls(payload)
-    tallies: dict[str, dict[str, Counter]] = {a["id"]: {} for a in org["accounts"]}
+    tallies: dict[str, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for account in org["accounts"]:
+        tallies[account["id"]] = defaultdict(Counter)
     for result in payload["results"]:
-        tallies.setdefault(result["account"], {}).setdefault(result["control"], Counter())[result["status"]] += 1
+        tallies[result["account"]][result["control"]][result["status"]] += 1
     names = {a["id"]: a.get("name") for a in org["accounts"]}
     stacks = Counter(s["account"] for s in org["stacks"])
     missing = Counter(entry["account"] for entry in org["not_scanned"])

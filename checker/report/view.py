@@ -5,7 +5,7 @@ Every format reads the payload through these functions, so a saved JSON report r
 from __future__ import annotations
 
 import posixpath
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,10 +130,10 @@ def environment_summaries(payload: dict) -> list[EnvironmentSummary]:
     declared = {e["name"]: e for e in payload.get("environments", [])}
     summaries = []
     for name in environment_names(payload):
-        by_severity: dict[str, Counter] = {severity: Counter() for severity in SEVERITIES}
+        by_severity: dict[str, Counter] = defaultdict(Counter, {severity: Counter() for severity in SEVERITIES})
         for result in payload["results"]:
             if result["environment"] == name:
-                by_severity.setdefault(result["severity"], Counter())[result["status"]] += 1
+                by_severity[result["severity"]][result["status"]] += 1
         summaries.append(EnvironmentSummary(name, declared.get(name, {}), by_severity,
                                             sum(by_severity.values(), Counter())))
     return summaries
@@ -157,9 +157,9 @@ class ControlMatrix:
 
 
 def control_matrix(payload: dict) -> ControlMatrix:
-    counts: dict[tuple[str, str, str], Counter] = {}
+    counts: dict[tuple[str, str, str], Counter] = defaultdict(Counter)
     for r in payload["results"]:
-        counts.setdefault((r["control"], r["environment"], r["source"]), Counter())[r["status"]] += 1
+        counts[(r["control"], r["environment"], r["source"])][r["status"]] += 1
     columns = [(env, source) for env in environment_names(payload) for source in sources(payload)
                if any(key[1:] == (env, source) for key in counts)]
     rows = []
