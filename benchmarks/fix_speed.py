@@ -5,7 +5,8 @@
 Every command runs as a whole process from the repository (its checker.yaml: three environments),
 interleaved with the others, `--runs` times; the floor is starting Python and parsing the template with
 libyaml's C loader (scan_speed.py). Each fix is verified by rendering and evaluating every rule in every
-environment, once made alone (reports) and once with the others (`checker fix`).
+environment: made alone (reports) and with the others (`checker fix`, and a report's whole patch), the two
+sharing every fix and verification they have in common.
 """
 from __future__ import annotations
 
