@@ -11,6 +11,8 @@ sharing every fix and verification they have in common.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import statistics
 import subprocess
 import sys
@@ -27,6 +29,7 @@ def main() -> None:
     python = sys.executable
     seed = str(ROOT / "tests" / "fixtures" / "seed-flawed.yaml")
     out = Path(tempfile.mkdtemp(prefix="fix-speed-"))
+    atexit.register(shutil.rmtree, out, True)
     reports = ["--sarif", str(out / "r.sarif"), "--html", str(out / "r.html"), "--markdown", str(out / "r.md")]
     commands = {
         "floor: seed template": (ROOT, [python, "-c", FLOOR, seed]),

@@ -13,8 +13,10 @@ without a report: the difference is what the JSON report costs, mostly verifying
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -112,6 +114,7 @@ def main() -> None:
 
     subprocess.run([python, "-m", "compileall", "-q", str(Path(checker.__file__).parent)], check=True)
     work = Path(tempfile.mkdtemp(prefix="checker-scale-"))
+    atexit.register(shutil.rmtree, work, True)
     report = ["--json", str(work / "report.json")]
     scan = [python, "-m", "checker", "scan"]
     corpus = template_files(args.corpus)
