@@ -49,3 +49,19 @@ def test_the_value_of_a_secret_name_in_a_query_or_connection_string_is_masked(te
 ])
 def test_text_that_gives_no_secret_name_a_value_is_kept(text):
     assert Masker().text(text) == text
+
+
+@pytest.mark.parametrize("name", [{"Fn::Sub": "x"}, ["a"], 3, None])
+def test_a_name_value_entry_whose_name_is_not_text_keeps_its_value(name):
+    assert Masker().mask({"Key": name, "Value": "v"}) == {"Key": name, "Value": "v"}
+
+
+def test_a_dynamic_reference_under_a_secret_key_is_kept_with_the_secrets_inside_it_masked():
+    value = "{{resolve:secretsmanager:payments-db-master:SecretString:password}}"
+    assert Masker(["payments-db-master"]).mask({"MasterUserPassword": value}) == {
+        "MasterUserPassword": "{{resolve:secretsmanager:****:SecretString:password}}"}
+
+
+def test_a_dynamic_reference_under_a_secret_key_without_secrets_is_kept_whole():
+    value = "{{resolve:ssm-secure:/payments/db-password}}"
+    assert Masker().mask({"DbPassword": value}) == {"DbPassword": value}

@@ -142,3 +142,27 @@ def test_a_function_not_declared_to_read_the_document_never_does(name):
                 raise
             except Exception:  # noqa: BLE001 - arguments of the wrong type are refused, which is fine here
                 pass
+
+
+WRITTEN_TWO_WAYS = """
+Parameters:
+  Environment: {Type: String}
+Conditions:
+  IsProd: !Equals [!Ref Environment, prod]
+Resources:
+  Queue: {Type: AWS::SQS::Queue}
+  Group:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      LogGroupName: !If [IsProd, !Sub "${Queue}/logs", !Join ["", [!Ref Queue, "/logs"]]]
+"""
+
+
+def test_evidence_shows_each_environment_the_value_as_its_template_writes_it():
+    rule = make_rule("contains(Properties.LogGroupName, '/logs')", target="AWS::Logs::LogGroup")
+    template = Template("t.yaml", parse(WRITTEN_TWO_WAYS, "t.yaml"))
+    verdicts: dict = {}
+    evidence = [{r.resource: r.evidence for r in evaluate([rule], render(template, env), env.name, "template",
+                                                          verdicts=verdicts)}["Group"] for env in ENVIRONMENTS[:2]]
+    assert [next(iter(e.values())) for e in evidence] == [
+        {"Fn::Sub": "${Queue}/logs"}, {"Fn::Join": ["", [{"Ref": "Queue"}, "/logs"]]}]

@@ -90,7 +90,9 @@ def memo_key(value: Any) -> str | None:
     reference with the name it is known by); None for a value holding anything known only at deployment or
     undecided (its verdict may rest on the document's conditions)."""
     text = repr(value)
-    return None if any(mark in text for mark in _UNDECIDED) else text
+    if any(mark in text for mark in _UNDECIDED):
+        return None
+    return text + repr(display(value)) if "Text(" in text else text  # text built as written (Sub or Join)
 
 
 # What the repr of every value that is not plain data, a reference or known text holds.

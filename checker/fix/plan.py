@@ -107,7 +107,6 @@ def _apply(source: SourceText, facts: Facts, rule: Rule, resource: str | None, f
     """Apply `rule`'s fix; returns the notes and, when the fix does not apply here, why not."""
     spec = rule.fix
     assert spec is not None
-    facts = replace(facts, conditions=dict(facts.conditions))  # a Condition the fix adds is this text's alone
     configured = {e.name: e.rule_params for e in facts.environments}
 
     def params_for(env: str) -> dict:
@@ -187,7 +186,7 @@ class _Trials:
         trial = state.source.copy()
         added = dict(examples)
         try:
-            notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
+            notes, otherwise = _apply(trial, _own(state.facts), rule, resource, failing, added)
             if otherwise is not None:
                 outcome.status, outcome.reason = NO_FIX, otherwise
                 return outcome, None, examples
@@ -229,9 +228,10 @@ class _Trials:
         trial = state.source.copy()
         added = dict(examples)
         made = []
+        facts = _own(state.facts)  # the Conditions one resource's fix adds serve the next ones
         try:
             for resource, failing in group:
-                notes, otherwise = _apply(trial, state.facts, rule, resource, failing, added)
+                notes, otherwise = _apply(trial, facts, rule, resource, failing, added)
                 if otherwise is not None:
                     return None
                 made.append(FixOutcome(rule.id, resource, self.failing_in(failing), FIXED, note=spec.note,
@@ -326,9 +326,15 @@ def _still_failing(state: _State, rule: Rule, group: Group) -> tuple[Group, Grou
     return still, resolved
 
 
+def _own(facts: Facts) -> Facts:
+    """The facts for one attempt: a Condition its fix adds exists only in its own text."""
+    return replace(facts, conditions=dict(facts.conditions))
+
+
 def _alone(start: _State, rule: Rule, outcome: FixOutcome, examples: dict[str, Any]) -> FixOutcome:
     """The part of a verified group change that concerns one resource, made on the original text."""
     alone = start.source.copy()
-    notes, _ = _apply(alone, start.facts, rule, outcome.resource, frozenset(outcome.environments), dict(examples))
+    notes, _ = _apply(alone, _own(start.facts), rule, outcome.resource, frozenset(outcome.environments),
+                      dict(examples))
     outcome.before, outcome.after, outcome.notes = start.source.full_text, alone.full_text, notes
     return outcome

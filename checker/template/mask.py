@@ -45,7 +45,9 @@ class _SecretNames(dict[Any, bool]):
     report's walk looks each one up (a hit never leaves C)."""
 
     def __missing__(self, key: Any) -> bool:
-        found = isinstance(key, str) and _SECRET_KEY.search(key) is not None
+        if not isinstance(key, str):
+            return False
+        found = _SECRET_KEY.search(key) is not None
         if len(self) < 4096:
             self[key] = found
         return found
@@ -55,7 +57,7 @@ _SECRET_NAMES = _SecretNames()
 
 
 def is_secret_key(key: Any) -> bool:
-    return _SECRET_NAMES[key]
+    return isinstance(key, str) and _SECRET_NAMES[key]  # a name/value entry's name may be any value
 
 
 class Masker:
@@ -108,7 +110,9 @@ class Masker:
         return value
 
     def _hidden(self, value: str) -> str:
-        return value if _SAFE_VALUE.fullmatch(value) else MASK
+        """A value under a password-like key: masked, unless it is a dynamic reference (which names where
+        the secret is kept, and is itself masked as any text is)."""
+        return self.text(value) if _SAFE_VALUE.fullmatch(value) else MASK
 
 
 def _secret_entry_values(entry: dict[Any, Any]) -> set[str]:
