@@ -167,21 +167,13 @@ class SourceText:
         self._edit_all([(path, value)], change)
 
     def _edit_all(self, edits: list[tuple[tuple, Any]], change: Any) -> None:
-        expected = plain(self.body)
-        for path, value in edits:
-            parent = at(expected, path[:-1])
-            if value is MISSING:
-                del parent[path[-1]]
-            elif isinstance(parent, list) and path[-1] == len(parent):
-                parent.append(plain(value))
-            else:
-                parent[path[-1]] = plain(value)
+        expected = _edited(self.body, edits)
         before = (self.text, self.body, self._events, self._root)
         change()
         path = edits[0][0]
         try:
             self._read()
-            if plain(self.body) == expected:
+            if self.body == expected:  # a LineDict equals the dict of the same items
                 return
             problem = "the edited text reads back differently"
         except (PatchError, ValueError) as exc:
@@ -319,3 +311,25 @@ class SourceText:
 
     def _add_json(self, container: Node, key: Any, value: Any, position: int) -> None:
         self._splice(*json_addition(self.text, container, key, value, position, self._json))
+
+
+def _edited(body: Any, edits: list[tuple[tuple, Any]]) -> Any:
+    """`body` with the edits made, copying only the mappings and lists on their paths (the rest is shared)."""
+    root = dict(body) if isinstance(body, dict) else list(body) if isinstance(body, list) else body
+    copied = {id(root)}
+    for path, value in edits:
+        parent: Any = root
+        for step in path[:-1]:
+            child = parent[step]
+            if id(child) not in copied:
+                child = dict(child) if isinstance(child, dict) else list(child)
+                copied.add(id(child))
+                parent[step] = child
+            parent = child
+        if value is MISSING:
+            del parent[path[-1]]
+        elif isinstance(parent, list) and path[-1] == len(parent):
+            parent.append(plain(value))
+        else:
+            parent[path[-1]] = plain(value)
+    return root
