@@ -6,8 +6,8 @@ Every workload runs as its own process, interleaved with its floor (starting Pyt
 files with libyaml's C loader), `--runs` times; medians of CPU time (user + system) and the largest peak
 RSS are printed, with the ratio to the floor measured in the same run. Synthetic templates of each size
 are generated here (buckets, keys, log groups, functions with Conditions, Fn::Sub, Fn::FindInMap, Fn::If
-and references), scanned in three environments, in 30, and with the rule pack ten times over; the time
-and memory per resource show whether anything grows faster than the template. The corpus is also scanned
+and references), scanned in three environments, in 30, and with the rule pack ten times over; the time,
+memory and Python function calls per resource show whether anything grows faster than the template. The corpus is also scanned
 without a report: the difference is what the JSON report costs, mostly verifying a fix for each failure.
 """
 from __future__ import annotations
@@ -153,13 +153,26 @@ def main() -> None:
         floor = statistics.median(t for t, _ in floors[name])
         peak = max(m for _, m in measured[name])
         print(f"{name:<34} {cpu:9.3f} {floor:9.3f} {cpu / floor:6.2f}x {peak:9.0f}")
-    print("growth (3 environments): CPU ms and peak KiB per added resource, between consecutive sizes")
+    print("growth (3 environments): CPU ms, peak KiB and Python function calls per added resource, between "
+          "consecutive sizes (calls, counted once under cProfile, are free of the machine's noise)")
+    calls = {n: function_calls(workloads[f"{n} resources, 3 environments"][0], work) for n in sizes}
     for smaller, larger in zip(sizes, sizes[1:], strict=False):
         low, high = (measured[f"{n} resources, 3 environments"] for n in (smaller, larger))
         extra = larger - smaller
         cpu = (statistics.median(t for t, _ in high) - statistics.median(t for t, _ in low)) / extra
         peak = (max(m for _, m in high) - max(m for _, m in low)) / extra
-        print(f"  {smaller:>5} -> {larger:>5}: {cpu * 1000:6.3f} ms, {peak * 1024:7.1f} KiB per resource")
+        print(f"  {smaller:>5} -> {larger:>5}: {cpu * 1000:6.3f} ms, {peak * 1024:7.1f} KiB, "
+              f"{(calls[larger] - calls[smaller]) / extra:8.1f} calls per resource")
+
+
+def function_calls(command: list[str], cwd: Path) -> int:
+    """The Python function calls one run of a `python -m checker ...` command makes."""
+    import pstats
+
+    profile = cwd / "calls.prof"
+    subprocess.run([command[0], "-m", "cProfile", "-o", str(profile), *command[1:]], cwd=cwd,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return pstats.Stats(str(profile)).total_calls  # type: ignore[attr-defined]
 
 if __name__ == "__main__":
     main()
