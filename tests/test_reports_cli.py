@@ -107,6 +107,28 @@ def test_atomic_writes_replace_whole_files_and_keep_their_mode(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["report.html"]
 
 
+def test_a_report_written_in_pieces_that_fails_midway_leaves_the_old_file_whole(tmp_path):
+    target = tmp_path / "report.json"
+    write_atomic(target, ["{", "}\n"])
+    assert target.read_text(encoding="utf-8") == "{}\n"
+
+    def pieces():
+        yield '{"results": [\n'
+        raise RuntimeError("the writer failed")
+
+    with pytest.raises(RuntimeError):
+        write_atomic(target, pieces())
+    assert target.read_text(encoding="utf-8") == "{}\n" and [p.name for p in tmp_path.iterdir()] == ["report.json"]
+
+
+def test_the_json_report_is_written_one_result_per_line(tmp_path):
+    results = [{"rule_id": f"R-{n}", "status": "PASS"} for n in range(3)]
+    write_reports({"tool": {"name": "checker"}, "results": results}, {"json": str(tmp_path / "r.json")})
+    lines = (tmp_path / "r.json").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line.rstrip(",")) for line in lines[1:4]] == results
+    assert json.loads("\n".join(lines))["results"] == results
+
+
 def test_atomic_writes_follow_links_and_stream_into_pipes(tmp_path):
     target = tmp_path / "real.md"
     link = tmp_path / "link.md"

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -21,16 +21,18 @@ def _file_mode(path: Path) -> int:
         return 0o666 & ~umask
 
 
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same directory, then rename.
+def write_atomic(path: str | Path, text: str | Iterable[str]) -> None:
+    """Write `text` (or its pieces, written as they come) to `path` through a temporary file in the same
+    directory, then rename.
 
     A symbolic link keeps pointing where it did: its target is replaced. A path that is no regular file
     (/dev/stdout, a pipe) cannot be renamed over and is written directly.
     """
     path = Path(path)
+    pieces = [text] if isinstance(text, str) else text
     if path.exists() and not path.is_file():
         with open(path, "w", encoding="utf-8") as stream:
-            stream.write(text)
+            stream.writelines(pieces)
         return
     path = path.resolve() if path.is_symlink() else path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -38,7 +40,7 @@ def write_atomic(path: str | Path, text: str) -> None:
     try:
         os.fchmod(fd, _file_mode(path))
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.writelines(pieces)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)
@@ -46,12 +48,22 @@ def write_atomic(path: str | Path, text: str) -> None:
 
 
 def _json(payload: dict) -> str:
-    """The payload as JSON with one result per line: readable in a diff, and written by the C encoder (an
-    indented dump would take the pure-Python one)."""
+    return "".join(json_lines(payload))
+
+
+def json_lines(payload: dict) -> Iterator[str]:
+    """The payload as JSON with one result per line, line by line: readable in a diff, written by the C
+    encoder (an indented dump would take the pure-Python one), and never held whole."""
     encode = json.JSONEncoder(default=str).encode  # one encoder for every line
     head = encode({**{k: v for k, v in payload.items() if k != "results"}, "results": []})
-    results = ",\n".join(map(encode, payload.get("results", [])))
-    return f"{head[:-2]}\n{results}\n]}}\n" if results else head + "\n"
+    results = payload.get("results") or []
+    if not results:
+        yield head + "\n"
+        return
+    yield head[:-2] + "\n"
+    last = len(results) - 1
+    for number, result in enumerate(results):
+        yield encode(result) + (",\n" if number < last else "\n]}\n")
 
 
 # Format name -> "module:function" rendering the payload as text. Imported on use, so that a scan that
@@ -83,7 +95,7 @@ def write_reports(payload: dict, targets: dict[str, str | None], stdout_format: 
 
                 write_pages(payload, path)
             else:
-                write_atomic(path, renderer(name)(payload))
+                write_atomic(path, json_lines(payload) if name == "json" else renderer(name)(payload))
         except Exception as exc:  # noqa: BLE001 - one format's failure must not cost the others or the exit code
             failures.append(f"{path}: could not write the {name} report: {exc}")
     if stdout_format:

@@ -5,11 +5,11 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from checker.decision.baseline import BASELINED
 from checker.decision.gate import Decision
-from checker.engine.results import summarize
+from checker.engine.results import Result, summarize
 from checker.engine.rules import Rule, controls_of
 from checker.report.provenance import git_revisions
 from checker.scans import ScanReport
@@ -61,7 +61,7 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
                           "stack_name": e.stack_name} for e in environments],
         "templates": [{"path": path, "sha256": _file_digest(path), **revisions[path]} for path in report.templates],
         "summary": summary,
-        "results": [r.to_dict() for r in report.results],
+        "results": [],  # masked one by one below: a report never holds its results twice
         "rules": {r.id: r.metadata() for r in rules},
         "controls": [{"id": c.id, "title": c.title, "description": c.description} for c in controls_of(rules)],
         "input_errors": [str(e) for e in report.errors],
@@ -85,7 +85,26 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     payload["summary"] = {**summary, **input_counts(payload)}
     # The last masking step before any writer: values from AWS (error messages, drift) and from the config
     # that slipped past the engine's masking of NoEcho values still lose password-like keys and secret shapes.
-    return Masker().mask(payload)
+    masker = Masker()
+    masked = masker.mask(payload)
+    masked["results"] = [masker.mask(_record(result, decision)) for result in report.results]
+    return masked
+
+
+def _record(result: Result, decision: Decision | None) -> dict[str, Any]:
+    record = cast(dict[str, Any], result.to_dict())  # the JSON record, with its baseline state
+    state = baseline_state(decision, result) if decision is not None else None
+    if state is not None:
+        record["baseline_state"] = state
+    return record
+
+
+def baseline_state(decision: Decision, result: Result | dict) -> str | None:
+    """`known` or `new` to the decision's baseline, for a result of a status a baseline judges; else None."""
+    status = result.status if isinstance(result, Result) else result["status"]
+    if decision.baseline is None or status not in BASELINED:
+        return None
+    return "known" if decision.baseline.known(result) else "new"
 
 
 def apply_decision(payload: dict[str, Any], decision: Decision) -> None:
@@ -94,8 +113,9 @@ def apply_decision(payload: dict[str, Any], decision: Decision) -> None:
     payload["baseline"] = decision.baseline_dict()
     for result in payload["results"]:
         result.pop("baseline_state", None)
-        if decision.baseline is not None and result["status"] in BASELINED:
-            result["baseline_state"] = "known" if decision.baseline.known(result) else "new"
+        state = baseline_state(decision, result)
+        if state is not None:
+            result["baseline_state"] = state
 
 
 def input_counts(payload: dict[str, Any]) -> dict[str, int]:
