@@ -8,7 +8,7 @@ the same verdict everywhere is the verdict; a world that fails makes it FAIL, na
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -78,6 +78,12 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
                                   target.name, target.kind, file, line, masker.text(verdict.message), evidence,
                                   decided_by=verdict.decided_by))
     return results
+
+
+def shared_verdicts(environments: Sized) -> Verdicts | None:
+    """Verdicts to share between the environments a template is judged in; none for one environment (keying
+    every resource would cost more than it saves, measured with benchmarks/scale.py)."""
+    return {} if len(environments) > 1 else None
 
 
 def _reads_document(rule: Rule) -> bool:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.engine.context import Peers
-from checker.engine.evaluate import Verdicts, evaluate
+from checker.engine.evaluate import evaluate, shared_verdicts
 from checker.engine.results import NOT_APPLICABLE, Result
 from checker.engine.rules import Rule, known_resource_types
 from checker.errors import InputError
@@ -76,7 +76,7 @@ def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environm
     scanned.templates.append((template, prefix))
     others = peers(template) if peers else None
     loaded: dict[Path, Template] = {}
-    verdicts: Verdicts | None = {} if len(environments) > 1 else None  # shared only between environments
+    verdicts = shared_verdicts(environments)
     for env in environments:
         document = render(template, env)
         deployment: Deployment = document["Deployment"]

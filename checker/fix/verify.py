@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checker.engine.evaluate import Verdicts, evaluate
+from checker.engine.evaluate import evaluate, shared_verdicts
 from checker.engine.results import ERROR, FAIL, Result
 from checker.engine.rules import Rule
 from checker.fix.facts import Facts, learn
@@ -25,7 +25,7 @@ def assess(source: SourceText, rules: list[Rule], environments: list[Environment
     same in several environments is judged once by each rule that reads only it."""
     facts = learn(source, environments, examples)
     results: dict[Key, Result] = {}
-    verdicts: Verdicts | None = {} if len(environments) > 1 else None
+    verdicts = shared_verdicts(environments)
     for env in environments:
         for result in evaluate(rules, facts.documents[env.name], env.name, "template",
                                peers=facts.documents.get, verdicts=verdicts):
