@@ -7,8 +7,9 @@ files with libyaml's C loader), `--runs` times; medians of CPU time (user + syst
 RSS are printed, with the ratio to the floor measured in the same run. Synthetic templates of each size
 are generated here (buckets, keys, log groups, functions with Conditions, Fn::Sub, Fn::FindInMap, Fn::If
 and references), scanned in three environments, in 30, and with the rule pack ten times over; the time,
-memory and Python function calls per resource show whether anything grows faster than the template. The corpus is also scanned
-without a report: the difference is what the JSON report costs, mostly verifying a fix for each failure.
+memory and Python function calls per resource show whether anything grows faster than the template. The
+corpus is also scanned without a report: the difference is what the JSON report costs, mostly verifying a
+fix for each failure.
 """
 from __future__ import annotations
 

@@ -1,19 +1,28 @@
-"""Verdicts shared between the documents of one template: a rule that reads only its resource judges a
-resource that is the same in several environments once, and nothing else."""
+"""Verdicts shared between the documents of one template: a rule that reads only its resource judges once
+what it reads of a resource, however many environments (and resources) it is the same in, and nothing
+else is shared."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pytest
 
 import checker.engine.evaluate as evaluate_module
+import checker.engine.scan as scan_module
+from checker.engine.cases import run_case
 from checker.engine.context import Context
 from checker.engine.evaluate import evaluate, memo_key
+from checker.engine.expressions import Expression
 from checker.engine.functions import FUNCTIONS
 from checker.engine.interpreter import Interpreter
 from checker.engine.logic import World
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.engine.scan import scan_template
 from checker.template.environment import Environment
-from checker.template.load import Template, parse
+from checker.template.load import Template, load_template, parse
 from checker.template.render import render
 from checker.template.values import NO_VALUE, Choice, ChoiceList, Maybe, Origin, Range, Reference, Text, Unknown
+from tests.conftest import ROOT
 from tests.test_unknowns import make_rule
 
 TEMPLATE = """
@@ -25,7 +34,10 @@ Mappings:
 Resources:
   Same:
     Type: AWS::Logs::LogGroup
-    Properties: {RetentionInDays: 400, KmsKeyId: !GetAtt Key.Arn}
+    Properties: {RetentionInDays: 500, KmsKeyId: !GetAtt Key.Arn}
+  NamedPerEnvironment:
+    Type: AWS::Logs::LogGroup
+    Properties: {RetentionInDays: 600, LogGroupName: !Sub "${Environment}-logs"}
   PerEnvironment:
     Type: AWS::Logs::LogGroup
     Properties: {RetentionInDays: !FindInMap [Retention, !Ref Environment, Days]}
@@ -75,14 +87,123 @@ def test_a_resource_holding_a_value_known_only_at_deployment_is_judged_in_each(j
     assert judged.count(("T-RULE-001", "Undecided")) == 3
 
 
-def test_a_rule_that_reads_other_resources_judges_in_every_environment(judged):
+def test_a_resource_that_differs_only_where_the_rule_does_not_read_is_judged_once(judged):
+    _scan(LOCAL, {})
+    assert judged.count(("T-RULE-001", "NamedPerEnvironment")) == 1
+
+
+def test_a_rule_that_reads_a_whole_mapping_tells_resources_apart_by_all_of_it(judged):
+    _scan(make_rule("length(keys(Properties)) > `0`", target="AWS::Logs::LogGroup"), {})
+    assert judged.count(("T-RULE-001", "NamedPerEnvironment")) == 3
+
+
+def test_resources_alike_in_what_the_rule_reads_share_one_judgement(judged):
+    twins = TEMPLATE + "  Twin:\n    Type: AWS::Logs::LogGroup\n    Properties: {RetentionInDays: 500}\n"
+    template = Template("t.yaml", parse(twins, "t.yaml"))
+    results = evaluate([LOCAL], render(template, ENVIRONMENTS[0]), "prod", "template", verdicts={})
+    assert judged.count(("T-RULE-001", "Same")) + judged.count(("T-RULE-001", "Twin")) == 1
+    assert {r.resource: r.status for r in results if r.resource in ("Same", "Twin")} == {"Same": "PASS", "Twin": "PASS"}
+
+
+def test_a_rule_that_reads_other_resources_is_judged_once_where_what_it_reads_is_the_same(judged):
     _scan(READS_DOCUMENT, {})
+    assert judged.count(("T-RULE-001", "Same")) == 1
+
+
+def test_a_rule_is_judged_again_where_another_resource_it_reads_differs(judged):
+    rule = make_rule("resolve(Properties.KmsKeyId).Properties.Description != 'dev key'", target="AWS::Logs::LogGroup")
+    described = "  Key:\n    Type: AWS::KMS::Key\n    Properties: {Description: !Sub '${Environment} key'}\n"
+    text = TEMPLATE.replace("  Key:\n    Type: AWS::KMS::Key\n", described)
+    template = Template("t.yaml", parse(text, "t.yaml"))
+    verdicts: dict = {}
+    statuses = [{r.resource: r.status for r in evaluate([rule], render(template, env), env.name, "template",
+                                                        verdicts=verdicts)}["Same"] for env in ENVIRONMENTS]
+    assert statuses == ["PASS", "PASS", "FAIL"]
     assert judged.count(("T-RULE-001", "Same")) == 3
 
 
 def test_shared_verdicts_give_the_results_judging_each_environment_gives():
     for rule in (LOCAL, READS_DOCUMENT):
         assert _scan(rule, {}) == _scan(rule, None)
+
+
+# Resources alike but for their names, keys and what their environment gives them: much to share, and
+# verdicts and evidence that must not be taken from a neighbour.
+VARIED = """
+Parameters: {Environment: {Type: String}}
+Mappings: {Retention: {prod: {Days: 731}, staging: {Days: 400}, dev: {Days: 30}}}
+Conditions: {IsProd: !Equals [!Ref Environment, prod]}
+Resources:
+""" + "".join(f"""  Key{i}: {{Type: AWS::KMS::Key, Properties: {{EnableKeyRotation: {str(i % 2 == 0).lower()}}}}}
+  Bucket{i}:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketName: !Sub '${{Environment}}-data-{i}'
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              {{SSEAlgorithm: {"AES256" if i == 4 else "'aws:kms'"}, KMSMasterKeyID: !GetAtt Key{i}.Arn}}
+      VersioningConfiguration: {{Status: {'Enabled' if i % 3 else 'Suspended'}}}
+  Logs{i}:
+    Type: AWS::Logs::LogGroup
+    Properties:
+      RetentionInDays: !FindInMap [Retention, !Ref Environment, Days]
+      KmsKeyId: !If [IsProd, !GetAtt Key{i}.Arn, !Ref AWS::NoValue]
+""" for i in range(6))
+
+
+@pytest.mark.parametrize("path", ["templates/payment-stack.yaml", "tests/fixtures/seed-flawed.yaml",
+                                  "tests/fixtures/seed-ideal.yaml", "tests/fixtures/orders-service/template.yaml",
+                                  "varied.yaml"])
+def test_the_pack_gives_the_same_results_with_and_without_shared_verdicts(path, monkeypatch):
+    template = Template(path, parse(VARIED, path)) if path == "varied.yaml" else load_template(ROOT / path)
+    environments = [Environment("prod", "us-east-1", "111122223333", None, {"Environment": "prod"}),
+                    Environment("staging", "us-east-2", "111122223333", None, {"Environment": "staging"}),
+                    Environment("dev", "us-west-2", "111122223333", None, {"Environment": "dev"})]
+    rules = load_rules(bundled_rule_dirs())
+    shared = scan_template(template, rules, environments).results
+    monkeypatch.setattr(scan_module, "shared_verdicts", lambda environments: None)
+    assert scan_template(template, rules, environments).results == shared
+
+
+@pytest.mark.parametrize(("expression", "places"), [
+    ("Properties.A.B == `1`", {("Properties", "A")}),
+    ("Properties.A[0].B", {("Properties", "A")}),
+    ("Properties.Rules[?Status == 'Enabled'] | length(@) > `0`", {("Properties", "Rules")}),
+    ("sort_by(Properties.Tags, &Key)[0].Key", {("Properties", "Tags")}),
+    ("(Properties.A || Properties.B).C", {("Properties", "A"), ("Properties", "B")}),
+    ("Type == 'x' && !DeletionPolicy", {("Type",), ("DeletionPolicy",)}),
+    ("keys(Properties)", {("Properties",)}),
+    ("Properties.*", {("Properties",)}),
+    ("Properties | length(@)", {("Properties",)}),
+    ("to_string(@)", {()}),
+    ("{name: LogicalId, all: @}", {()}),
+])
+def test_the_footprint_of_an_expression_is_every_place_it_may_depend_on(expression, places):
+    assert Expression(expression).footprint == places
+
+
+def _local_resource_cases():
+    for rule in load_rules(bundled_rule_dirs()):
+        if rule.target not in ("template", "parameter") and not any(
+                e is not None and e.reads_document for e in (rule.when, *(a.expression for a in rule.assertions))):
+            for case in rule.cases:
+                if case.resource is not None and isinstance(case.resource.get("Properties"), dict):
+                    yield pytest.param(rule, case, id=f"{rule.id}:{case.name}")
+
+
+@pytest.mark.parametrize(("rule", "case"), list(_local_resource_cases()))
+def test_what_a_pack_rule_does_not_read_leaves_its_verdict_alone(rule, case):
+    places = {p for e in (rule.when, *(a.expression for a in rule.assertions)) if e is not None for p in e.footprint}
+    unread = [name for name in case.resource["Properties"] if ("Properties", name) not in places]
+    if () in places or ("Properties",) in places:
+        return  # it reads the whole resource or all of its properties
+    expected = run_case(rule, case)
+    properties = {k: v for k, v in case.resource["Properties"].items() if k not in unread}
+    changed = {**case.resource, "Properties": {**properties, "CheckerUnreadProperty": "x"},
+               "Metadata": {"unread": True}}
+    outcome = run_case(rule, replace(case, resource=changed))
+    assert (outcome.actual, outcome.message, outcome.evidence) == (expected.actual, expected.message, expected.evidence)
 
 
 def test_rule_params_of_the_environment_are_part_of_what_is_shared(judged):
@@ -136,6 +257,38 @@ def test_a_function_not_declared_to_read_the_document_never_does(name):
     for first in ARGUMENTS:
         for second in ARGUMENTS:
             args = ([first, second] * count)[:count]
+            try:
+                function.call(context, interpreter, args)
+            except AssertionError:
+                raise
+            except Exception:  # noqa: BLE001 - arguments of the wrong type are refused, which is fine here
+                pass
+
+
+class _UnreadableParams(dict):
+    """Rule params no function that reads the document may look at: its results are kept by its arguments
+    and the document alone."""
+
+    def __getitem__(self, key):
+        raise AssertionError(f"read the rule param {key}")
+
+    def __contains__(self, key):
+        raise AssertionError(f"looked for the rule param {key}")
+
+    def get(self, key, default=None):
+        raise AssertionError(f"read the rule param {key}")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, f in FUNCTIONS.items() if f.document))
+def test_a_function_that_reads_the_document_reads_no_rule_param(name):
+    function = FUNCTIONS[name]
+    document = render(Template("t.yaml", parse(TEMPLATE, "t.yaml")), ENVIRONMENTS[0])
+    context = Context(document, _UnreadableParams(), peers=lambda env: document)
+    interpreter = Interpreter(World(), lambda called, args, run: FUNCTIONS[called].call(context, run, args))
+    resources = [document["Resources"]["Same"], Reference("Key", "Arn"), "AWS::KMS::Key", "prod", [1]]
+    for first in ARGUMENTS + resources:
+        for second in ARGUMENTS + resources:
+            args = [first, second][:function.maximum or 2]
             try:
                 function.call(context, interpreter, args)
             except AssertionError:

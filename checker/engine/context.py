@@ -24,6 +24,9 @@ class Context:
         self.index = index if index is not None else DocumentIndex(document)
         self.peers = peers
         self.interpreters: dict[tuple[Any, ...], Interpreter] = {}  # by world, made by the expressions run here
+        # While a judgement records them: (function, arguments, result, whether read with no condition assumed)
+        # of each call of a function that reads the document (checker.engine.evaluate shares what it may).
+        self.reads: list[tuple[str, list[Any], Any, bool]] | None = None
 
 
 NO_ASSUMPTIONS = World()  # the world of a document whose Conditions are all decided

@@ -13,8 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.engine.context import NO_ASSUMPTIONS, Context, Peers
-from checker.engine.expressions import EvaluationError
+from checker.engine.expressions import EvaluationError, Place, call_again
 from checker.engine.index import DocumentIndex
+from checker.engine.interpreter import ExpressionReference
 from checker.engine.logic import World
 from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, Evidence, Result
 from checker.engine.rules import PARAMETER_TARGET, PARAMETER_TYPE, TEMPLATE_TARGET, Rule
@@ -24,10 +25,14 @@ from checker.template.values import NO_VALUE, Origin, Unknown, display
 from checker.template.worlds import ConditionSpace
 
 LineOf = Callable[..., "int | None"]
-Verdicts = dict[tuple[str, str, str], "Verdict"]  # (rule id, its params, the resource's memo key) -> verdict
+Reads = tuple[tuple[str, list[Any], str], ...]  # document reads a verdict rests on: function, arguments, result's key
+# (rule id, its params, what it reads of its resource) -> verdicts judged on it, each with the reads it rests on
+Verdicts = dict[tuple[str, str, Any], list[tuple[Reads, "Verdict"]]]
+ReadKeys = dict[tuple[str, str], "str | None"]  # (function, its arguments' key) -> its result's key, in one document
 WHEN = 0  # in `decided_by`: the rule's `when` decided the verdict
 _MAX_WORLDS = 32  # judgements per target when splitting on undecided conditions
 _MAX_REASONS = 5  # origins named in one ERROR message
+_MAX_SHARED = 4  # verdicts kept per rule and resource shape (each resting on other reads of the document)
 
 
 def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source: str,
@@ -36,11 +41,15 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     """One result per rule and target resource (or one per rule for whole-template rules).
 
     `peers(name)` is the document of another environment, for rules that compare environments.
-    `verdicts`, shared by the documents of one template in its environments, keeps the verdicts of rules that
-    read nothing but their resource: a resource the same in several environments is judged once by each.
+    `verdicts`, shared by the documents of one template in its environments, keeps verdicts by what their rule
+    reads of its resource (its footprint, checker.engine.expressions.footprint): a resource that reads alike
+    to a rule, in another environment or beside it, takes the verdict judged before, when every read of the
+    rest of the document that verdict rested on (a resolved key, a named log group) gives the same here.
     """
     index = DocumentIndex(document)
-    shapes: dict[str, str | None] = {}  # logical id -> its resource as a memo key (None: not plain enough)
+    parts: dict[tuple[str, Place], str | None] = {}  # (logical id, place) -> what is there as a memo key
+    read_keys: ReadKeys = {}
+    shown: dict[int, tuple[Verdict, Any]] = {}
     masker = Masker(document_secrets(document))
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
     space: ConditionSpace | None = getattr(document, "space", None)  # conditions a render leaves open
@@ -51,9 +60,9 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
         params = rule.params_for(environment)
         context = Context(document, {**params, **{k: v for k, v in overrides.items() if k in params}}, index, peers)
         targets = _targets(rule, document, index)
-        shared = verdicts if verdicts is not None and rule.target not in (TEMPLATE_TARGET, PARAMETER_TARGET) \
-            and not _reads_document(rule) else None
-        params_key = repr(sorted(context.params.items())) if shared is not None else ""
+        shared = verdicts if verdicts is not None and rule.target not in (TEMPLATE_TARGET, PARAMETER_TARGET) else None
+        prefix = (rule.id, repr(sorted(context.params.items()))) if shared is not None else ()
+        places = _footprint(rule) if shared is not None else ()
         if not targets:
             results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,
                                   rule.target, file, None, f"no {rule.target} in this {source}", None))
@@ -63,21 +72,73 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
             elif shared is None or target.name is None:
                 verdict = decide(rule, target.subject, context, space)
             else:
-                if target.name not in shapes:
-                    shapes[target.name] = memo_key(target.subject)
-                shape = shapes[target.name]
-                key = (rule.id, params_key, shape or "")
-                known = shared.get(key) if shape is not None else None
-                verdict = known or decide(rule, target.subject, context, space)
-                if shape is not None:
-                    shared[key] = verdict
+                shape = _shape(target.name, target.subject, places, parts)
+                verdict = decide(rule, target.subject, context, space) if shape is None else \
+                    _shared_decision(rule, target.subject, context, space, shared.setdefault((*prefix, shape), []),
+                                     read_keys)
             path = target.path + list(verdict.path)
             line = line_of(*path) if line_of and path else None
-            evidence = masker.mask(display(verdict.evidence)) if verdict.evidence is not None else None
             results.append(Result(rule.id, rule.control, rule.severity, verdict.status, environment, source,
-                                  target.name, target.kind, file, line, masker.text(verdict.message), evidence,
-                                  decided_by=verdict.decided_by))
+                                  target.name, target.kind, file, line, masker.text(verdict.message),
+                                  _shown(verdict, masker, shown), decided_by=verdict.decided_by))
     return results
+
+
+def _shown(verdict: Verdict, masker: Masker, shown: dict[int, tuple[Verdict, Any]]) -> Any:
+    """The verdict's evidence as the document's results show it, made once for a verdict several resources
+    share (`shown` holds the verdict too, so that its id stays its own)."""
+    if verdict.evidence is None:
+        return None
+    if id(verdict) not in shown:
+        shown[id(verdict)] = (verdict, masker.mask(display(verdict.evidence)))
+    return shown[id(verdict)][1]
+
+
+def _shared_decision(rule: Rule, subject: Any, context: Context, space: ConditionSpace | None,
+                     judged: list[tuple[Reads, Verdict]], read_keys: ReadKeys) -> Verdict:
+    """A verdict judged before on a resource the rule reads alike, when each read of the rest of the document
+    it rested on gives the same here; else the rule judged now (and kept, when its reads can be repeated)."""
+    for reads, verdict in judged:
+        if all(_read_key(read_keys, context, name, args) == key for name, args, key in reads):
+            return verdict
+    context.reads = []
+    try:
+        verdict = decide(rule, subject, context, space)
+        repeatable = _repeatable(context.reads, context, read_keys)
+    finally:
+        context.reads = None
+    if repeatable is not None and len(judged) < _MAX_SHARED:
+        judged.append((repeatable, verdict))
+    return verdict
+
+
+def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], context: Context, read_keys: ReadKeys) -> Reads | None:
+    """The document reads of a judgement as (function, arguments, memo key of the result); None when one
+    cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided)."""
+    repeatable = []
+    for name, args, result, plain in reads:
+        if not plain or any(isinstance(a, ExpressionReference) for a in args):
+            return None
+        key = _read_key(read_keys, context, name, args, result)
+        if key is None:
+            return None
+        repeatable.append((name, args, key))
+    return tuple(repeatable)
+
+
+_UNREAD: Any = object()
+
+
+def _read_key(read_keys: ReadKeys, context: Context, name: str, args: list[Any], result: Any = _UNREAD) -> str | None:
+    """The memo key of what a document-reading function gives for `args` in this document, found once per
+    document (a function's result depends on its arguments and the document alone)."""
+    argument_key = memo_key(args)
+    if argument_key is None:
+        return None
+    found = (name, argument_key)
+    if found not in read_keys:
+        read_keys[found] = memo_key(call_again(context, name, args) if result is _UNREAD else result)
+    return read_keys[found]
 
 
 def shared_verdicts(environments: Sized) -> Verdicts | None:
@@ -86,9 +147,40 @@ def shared_verdicts(environments: Sized) -> Verdicts | None:
     return {} if len(environments) > 1 else None
 
 
-def _reads_document(rule: Rule) -> bool:
-    """Whether the rule's verdict may depend on more than its resource and params."""
-    return any(e.reads_document for e in (rule.when, *(a.expression for a in rule.assertions)) if e is not None)
+def _footprint(rule: Rule) -> tuple[Place, ...]:
+    """The places of its resource a rule's verdict may depend on (`((),)`: the whole resource). The resource's
+    own Condition is among them: whether the resource exists is part of the verdict."""
+    places = {("Condition",)}.union(*(e.footprint for e in (rule.when, *(a.expression for a in rule.assertions))
+                                      if e is not None))
+    return ((),) if () in places else tuple(sorted(places))
+
+
+def _shape(name: str, subject: Any, reads: tuple[Place, ...], parts: dict[tuple[str, Place], str | None]) -> Any:
+    """What the rule reads of `subject` as a memo key: equal for two resources exactly when the rule
+    sees them alike; None when something there is undecided."""
+    shape = []
+    for place in reads:
+        key = (name, place)
+        if key not in parts:
+            parts[key] = memo_key(_at(subject, place))
+        part = parts[key]
+        if part is None:
+            return None
+        shape.append(part)
+    return tuple(shape)
+
+
+_ABSENT: Any = type("Absent", (), {"__repr__": lambda self: "<absent>"})()
+
+
+def _at(subject: Any, place: Place) -> Any:
+    """The value at `place`, or at the nearest place above it that is not a mapping (all of it, then)."""
+    value = subject
+    for step in place:
+        if not isinstance(value, dict):
+            return value
+        value = value.get(step, _ABSENT)
+    return value
 
 
 def memo_key(value: Any) -> str | None:

@@ -61,6 +61,7 @@ class Expression:
         if evidence:  # its own expression, not a part of this one
             _walk_calls(self._evidence, self._calls)
         self.reads_document = any(name not in FUNCTIONS or FUNCTIONS[name].document for name, _ in self._calls)
+        self.footprint = footprint(self._tree) | footprint(self._evidence)
         mistaken = sorted(self.field_names() & {"null", "true", "false"})
         if mistaken:
             # A bare null is a field called "null" in JMESPath, which is missing, so `x != null` holds by accident.
@@ -125,6 +126,63 @@ def _walk_fields(node: Any, names: set[str]) -> None:
         _walk_fields(child, names)
 
 
+Place = tuple[str, ...]  # where a value sits in the input: the field names leading to it
+FOOTPRINT_DEPTH = 2  # a place this deep is kept whole (Properties.BucketEncryption, not what is inside it)
+
+
+def footprint(node: Node) -> frozenset[Place]:
+    """The places of the input whose values the expression's result may depend on, each at most
+    FOOTPRINT_DEPTH deep and standing for everything beneath it; `()` is the whole input.
+
+    Two inputs equal at every place of the footprint give the same result, whatever else they hold: a
+    field read names its place, and any other use of a value (a comparison, a function argument,
+    a projection's list, `*` or `keys(@)`) takes in the whole of where that value sits."""
+    found: set[Place] = set()
+    _use(_reads(node, (), found), found)
+    return frozenset({()} if () in found else found)
+
+
+def _reads(node: Node, place: Place | None, found: set[Place]) -> Place | None:
+    """Walk `node` evaluated on the value at `place` (None: a value that is no place of the input, or one
+    inside a place already kept whole); add the places it takes in whole; return where its result sits."""
+    kind = node["type"]
+    if kind == "field":
+        if place is None:
+            return None
+        inner = (*place, node["value"])
+        if len(inner) < FOOTPRINT_DEPTH:
+            return inner
+        found.add(inner[:FOOTPRINT_DEPTH])
+        return None
+    if kind in ("current", "identity"):
+        return place
+    if kind in ("literal", "expref"):  # an expref runs on elements of another argument, taken in whole
+        for child in node["children"]:
+            _use(_reads(child, None, found), found)
+        return None
+    if kind in ("subexpression", "index_expression", "pipe"):
+        for child in node["children"]:
+            place = _reads(child, place, found)
+        return place
+    if kind in ("index", "slice"):
+        _use(place, found)
+        return None
+    if kind in ("projection", "value_projection", "filter_projection"):
+        base, *per_element = node["children"]
+        _use(_reads(base, place, found), found)
+        for child in per_element:
+            _use(_reads(child, None, found), found)
+        return None
+    for child in node["children"]:  # comparators, functions, && || !, multi-selects, flatten: operands whole
+        _use(_reads(child, place, found), found)
+    return None
+
+
+def _use(place: Place | None, found: set[Place]) -> None:
+    if place is not None:
+        found.add(place)
+
+
 def _fields(node: Node) -> list[str]:
     kind = node.get("type")
     if kind == "field":
@@ -162,8 +220,21 @@ def _interpreter(context: Context, world: World) -> Interpreter:
     interpreter = context.interpreters.get(key)
     if interpreter is None:
         interpreter = context.interpreters[key] = Interpreter(
-            world, lambda name, args, run: FUNCTIONS[name].call(context, run, args))
+            world, lambda name, args, run: _call(context, run, name, args))
     return interpreter
+
+
+def _call(context: Context, run: Interpreter, name: str, args: list[Any]) -> Any:
+    function = FUNCTIONS[name]
+    result = function.call(context, run, args)
+    if function.document and context.reads is not None:
+        context.reads.append((name, args, result, run.world is NO_ASSUMPTIONS))
+    return result
+
+
+def call_again(context: Context, name: str, args: list[Any]) -> Any:
+    """A function that reads the document, called in `context` with no condition assumed."""
+    return FUNCTIONS[name].call(context, _interpreter(context, NO_ASSUMPTIONS), args)
 
 
 EvaluationError = (exceptions.JMESPathError, ValueError, TypeError, RecursionError)

@@ -34,9 +34,16 @@ class Template:
     source_body: TemplateBody | None = None  # the body as written, when `body` is its transformed form
     # Rendered documents by environment (checker.template.render): each environment is rendered once a run.
     renders: dict[tuple[Any, ...], Document] = field(default_factory=dict, compare=False, repr=False)
+    # Lines found, by keys: every environment's results point at the same places.
+    lines: dict[tuple[Any, ...], int | None] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def line_of(self, *keys: Any) -> int | None:
         """Line of the deepest key of `keys` that exists in the source, e.g. ("Resources", "Bucket")."""
+        if keys not in self.lines:
+            self.lines[keys] = self._line_of(keys)
+        return self.lines[keys]
+
+    def _line_of(self, keys: tuple[Any, ...]) -> int | None:
         if self.source_body is not None:
             if len(keys) >= 2 and keys[0] == "Resources" and keys[1] in self.sources:
                 keys = ("Resources", self.sources[keys[1]], *keys[2:])
