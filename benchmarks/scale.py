@@ -6,7 +6,8 @@ Every workload runs as its own process, interleaved with its floor (starting Pyt
 files with libyaml's C loader), `--runs` times; medians of CPU time (user + system) and the largest peak
 RSS are printed, with the ratio to the floor measured in the same run. Synthetic templates of each size
 are generated here (buckets, keys, log groups, functions with Conditions, Fn::Sub, Fn::FindInMap, Fn::If
-and references), scanned in three environments, in 30, and with the rule pack ten times over; the time,
+and references), scanned in three environments, in 30, with the rule pack ten times over, and eight copies of
+the middle size together (whose peak should stay near one copy's: results are spooled); the time,
 memory and Python function calls per resource show whether anything grows faster than the template. The
 corpus is also scanned without a report: the difference is what the JSON report costs, mostly verifying a
 fix for each failure.
@@ -26,6 +27,7 @@ from pathlib import Path
 
 from scan_speed import FLOOR, ROOT, template_files  # the bare parse every ratio is measured against
 
+COPIES = 8  # templates of the middle size scanned together
 REGIONS = ("us-east-1", "us-east-2", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2")
 
 
@@ -140,6 +142,13 @@ def main() -> None:
     workloads[f"{middle.stem.split('-')[1]} resources, 10x rules"] = (
         [*scan, str(middle), "--config", str(work / "three.yaml"), "--rules", str(rules10), *report],
         [str(middle)], work)
+    copies = work / "copies"  # memory that grows with the findings and the largest template, not the results
+    copies.mkdir()
+    for number in range(COPIES):
+        shutil.copy(middle, copies / f"copy-{number}.yaml")
+    workloads[f"{middle.stem.split('-')[1]} resources x {COPIES} templates"] = (
+        [*scan, str(copies), "--config", str(work / "three.yaml"), *report],
+        [str(copies / f"copy-{number}.yaml") for number in range(COPIES)], work)
 
     measured: dict[str, list[tuple[float, float]]] = {name: [] for name in workloads}
     floors: dict[str, list[tuple[float, float]]] = {name: [] for name in workloads}

@@ -11,12 +11,13 @@ from typing import TYPE_CHECKING, Any
 from checker.decision.waivers import (
     Waiver,
     WaiverOutcome,
+    WaiverRun,
     apply_waivers,
     inline_waivers,
     live_waivers,
     template_waivers,
 )
-from checker.engine.results import Result
+from checker.engine.results import Result, Tally
 from checker.engine.rules import Rule
 from checker.engine.scan import (
     UnknownType,
@@ -27,6 +28,7 @@ from checker.engine.scan import (
     transforms_of,
     unknown_types,
 )
+from checker.engine.spool import ResultSpool
 from checker.errors import InputError
 from checker.live import DEFAULT_WORKERS
 from checker.project.files import TemplateFiles, find_templates
@@ -56,6 +58,11 @@ class ScanReport:
     waivers: WaiverOutcome | None = None
     live: LiveScan | None = None  # what a live scan read (scan_live, scan_with_live)
     drift: list[dict[str, Any]] | None = None  # template against deployment (scan_with_live)
+    spool: ResultSpool | None = None  # holds every result when `results` keeps only those needing attention
+
+    def tally(self) -> Tally:
+        """The counts of every result, kept or spooled."""
+        return self.spool.tally if self.spool is not None else Tally.of(self.results)
 
 
 def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
@@ -63,7 +70,7 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
          today: date | None = None, skip_non_templates: bool = False, known_rules: Collection[str] | None = None,
          progress: Callable[[int, int, str], None] | None = None,
          declared: Sequence[Environment] | None = None,
-         load: Callable[[Path], Template] = load_template) -> ScanReport:
+         load: Callable[[Path], Template] = load_template, spool: ResultSpool | None = None) -> ScanReport:
     """Scan files and folders (or what `find_templates` found). Bad templates are collected as errors; the
     others still run.
 
@@ -73,16 +80,19 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
     applied as of `today`; a waiver of a rule outside `known_rules` (default: the ids of `rules`) is an
     error. `progress(done, total, path)` is called before each file. `declared` are the environments a rule
     may compare with when `environments` is a list (by default the scanned ones; a plan knows its own).
-    `load` reads a template (a caller that has read it already hands it over).
+    `load` reads a template (a caller that has read it already hands it over). With a `spool`, each template's
+    results go to it as soon as they are final, and `results` keeps only those that need attention (the
+    spool counts and records them all).
     """
     plan = environments if isinstance(environments, EnvironmentPlan) else None
     listed = environments.environments if isinstance(environments, EnvironmentPlan) else list(environments)
     check_rule_params(rules, list(plan.config.environments.values()) if plan and plan.declared and plan.config
                       else declared if declared is not None else listed)
     found = paths if isinstance(paths, TemplateFiles) else find_templates(paths, plan.config if plan else None)
-    report = ScanReport(errors=list(found.missing), skipped=list(found.excluded))
+    report = ScanReport(errors=list(found.missing), skipped=list(found.excluded), spool=spool)
     explicit = found.named if not skip_non_templates else set()
-    found_waivers = list(waivers)
+    waiving = WaiverRun(waivers, today or date.today(),
+                        known_rules if known_rules is not None else {r.id for r in rules})
     beside: dict[Path, list[Waiver]] = {}
     for index, path in enumerate(found.candidates):
         if progress:
@@ -97,8 +107,8 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
             check_declared(template, covered)
             scanned = scan_template(template, rules, covered, peer_documents(peers))
             for reached, prefix in scanned.templates:
-                found_waivers += [replace(w, resource=f"{prefix}{w.resource}") if prefix and w.resource else w
-                                  for w in template_waivers(reached, beside)]
+                waiving.add(replace(w, resource=f"{prefix}{w.resource}") if prefix and w.resource else w
+                            for w in template_waivers(reached, beside))
         except NotATemplate as exc:
             (report.errors if path in explicit else report.skipped).append(exc)
             continue
@@ -106,7 +116,8 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
             report.errors.append(exc)
             continue
         report.templates.append(template.path)
-        report.results += located(scanned)
+        results = waiving.apply(located(scanned))
+        report.results += spool.add(results) if spool is not None else results
         report.notes += missing_value_notes(template, covered, bool(plan and plan.declared)) + scanned.notes
         for reached, _ in scanned.templates:
             report.unknown_types += unknown_types(reached)
@@ -114,8 +125,7 @@ def scan(paths: Sequence[str | Path] | TemplateFiles, rules: list[Rule],
             if transforms:
                 report.notes.append(f"{reached.path}: uses Transform {', '.join(map(str, transforms))}; macros "
                                     "are not expanded, rules see the template as written")
-    report.results, report.waivers = apply_waivers(report.results, found_waivers, today or date.today(),
-                                                   known_rules if known_rules is not None else {r.id for r in rules})
+    report.waivers = waiving.outcome()
     report.errors += report.waivers.errors()
     if not report.templates and not report.errors and not skip_non_templates:
         report.errors.append(InputError(", ".join(found.given),

@@ -15,7 +15,7 @@ SMALL_CORPUS = str(ROOT / "tests" / "fixtures" / "orders-service")
 @pytest.mark.parametrize(("script", "arguments", "expected"), [
     ("scale.py", ["--sizes", "4,8", "--corpus", SMALL_CORPUS],
      ["corpus ", "corpus, no report", "payment, 3 environments", "8 resources, 30 environments",
-      "8 resources, 10x rules", "calls per resource"]),
+      "8 resources, 10x rules", "8 resources x 8 templates", "calls per resource"]),
     ("scan_speed.py", ["--corpus", SMALL_CORPUS], ["x the floor (median)"]),
     ("fix_speed.py", [], ["fix: seed", "x the plain scan"]),
 ])

@@ -14,8 +14,9 @@ from typing import Any
 from checker.cli.run import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, Run, start
 from checker.decision.baseline import BASELINED, baseline_document
 from checker.decision.gate import Decision, decide, environment_refusals, explain, unknown_type_refusal
-from checker.engine.results import FAIL
+from checker.engine.results import FAIL, Tally
 from checker.engine.selection import RuleSelection
+from checker.engine.spool import ResultSpool
 from checker.errors import InputError
 from checker.project.config import CONFIG_NAME, parse_overrides
 from checker.project.files import TemplateFiles
@@ -47,12 +48,25 @@ def _plan(run: Run, names: list[str] | None = None) -> EnvironmentPlan:
 
 
 def _scan_paths(run: Run, selection: RuleSelection, plan: EnvironmentPlan,
-                paths: Sequence[str] | TemplateFiles) -> ScanReport:
+                paths: Sequence[str] | TemplateFiles, spool: ResultSpool | None = None) -> ScanReport:
     found = paths if isinstance(paths, TemplateFiles) else find_templates(paths, run.config)
     run.console.line(header(len(selection.pack_ids), len(selection.skipped), plan, len(found.candidates), __version__))
     with Progress("scanning", sys.stderr, run.args.quiet) as progress:
         return scan(found, selection.rules, plan, waivers=run.waivers(), known_rules=selection.pack_ids,
-                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step)
+                    skip_non_templates=getattr(run.args, "skip_non_templates", False), progress=progress.step,
+                    spool=spool)
+
+
+def _spool(run: Run) -> ResultSpool | None:
+    """Where a template scan keeps the results that need no attention: recorded for the reports, or only
+    counted when there is none; none when every result is shown (--verbose)."""
+    if run.args.verbose:
+        return None
+    if run.report_targets() or run.stdout_format:
+        from checker.report.payload import report_record
+
+        return ResultSpool(report_record())
+    return ResultSpool()
 
 
 def _scan(args: argparse.Namespace) -> int:
@@ -64,8 +78,13 @@ def _scan(args: argparse.Namespace) -> int:
     plan = _plan(run)
     found = find_templates(args.paths, run.config)
     if not args.live:
-        return conclude(run, _scan_paths(run, selection, plan, found), selection, plan.environments, baseline,
-                        plan=plan)
+        spool = _spool(run)
+        try:
+            return conclude(run, _scan_paths(run, selection, plan, found, spool), selection, plan.environments,
+                            baseline, plan=plan)
+        finally:
+            if spool is not None:
+                spool.close()
     if len(found.candidates) != 1 or found.missing:
         raise InputError("--live", "compare one template with its deployment: name exactly one template")
     path = found.candidates[0]
@@ -259,7 +278,7 @@ def _report(args: argparse.Namespace) -> int:
     run.console.findings(results, args.verbose, baseline_state(decision), table=run.stdout_format is None)
     run.console.inputs(payload.get("unknown_resource_types", []), payload.get("skipped", []),
                        payload.get("notes", []), payload.get("input_errors", []))
-    run.console.summary(results)
+    run.console.summary(Tally.of(results))
     lines = baseline_lines(decision) + [f"gate: {'BLOCK' if decision.blocked else 'PASS'}: "
                                         f"{len(decision.blocking) + len(decision.refusals)} blocking reason(s)"]
     return run.finish(decision, payload, bool(payload.get("input_errors")), lines)

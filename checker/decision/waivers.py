@@ -216,31 +216,59 @@ def apply_waivers(results: Sequence[Result], waivers: Iterable[Waiver], today: d
     may be in a template this run did not scan (a commit hook scans only changed files) is not called
     stale. A waiver of a rule not in `rule_ids` (the loaded pack, before rules are skipped) is `unknown`.
     """
-    waivers = list(dict.fromkeys(waivers))
-    outcome = WaiverOutcome(today, known_rules=tuple(rule_ids or ()))
-    if rule_ids is not None:
-        outcome.unknown = [w for w in waivers if w.rule_id not in rule_ids]
-        waivers = [w for w in waivers if w.rule_id in rule_ids]
-    changed: list[Result] = []
-    for result in results:
-        matching = [w for w in waivers if result.status == FAIL and w.matches(result)]
-        for waiver in matching:
-            outcome.matched[waiver] = outcome.matched.get(waiver, 0) + 1
-        live = sorted((w for w in matching if not w.expired(today)), key=lambda w: w.expires)
-        if live:
-            w = live[-1]
-            result = replace(result, status=WAIVED, message=f"{result.message} [waived until {w.expires} "
-                             f"by {w.approved_by}: {w.reason}]")
-        elif matching:
-            w = max(matching, key=lambda w: w.expires)
-            result = replace(result, message=f"{result.message} [waiver expired on {w.expires}: {w.origin}]")
-        changed.append(result)
-    for waiver in waivers:
-        if waiver in outcome.matched:
-            (outcome.expired if waiver.expired(today) else outcome.applied).append(waiver)
-        elif _stale(waiver, results):
-            outcome.stale.append(waiver)
-    return changed, outcome
+    run = WaiverRun(waivers, today, rule_ids)
+    return run.apply(results), run.outcome()
+
+
+class WaiverRun:
+    """Waivers applied to results as they come, a template's at a time, with the outcome one pass over
+    them all would give (apply_waivers). A waiver found with a template is added before its results come:
+    it speaks only of that template, or of the templates of its directory, none of which came before."""
+
+    def __init__(self, waivers: Iterable[Waiver], today: date, rule_ids: Collection[str] | None = None) -> None:
+        self.today = today
+        self.rule_ids = rule_ids
+        self._known: dict[Waiver, None] = {}  # every waiver, in the order it was found
+        self._waivers: list[Waiver] = []  # those of rules the pack has
+        self._matched: dict[Waiver, int] = {}
+        self._stale: set[Waiver] = set()
+        self.add(waivers)
+
+    def add(self, waivers: Iterable[Waiver]) -> None:
+        for waiver in waivers:
+            if waiver not in self._known:
+                self._known[waiver] = None
+                if self.rule_ids is None or waiver.rule_id in self.rule_ids:
+                    self._waivers.append(waiver)
+
+    def apply(self, results: Sequence[Result]) -> list[Result]:
+        changed: list[Result] = []
+        for result in results:
+            matching = [w for w in self._waivers if result.status == FAIL and w.matches(result)]
+            for waiver in matching:
+                self._matched[waiver] = self._matched.get(waiver, 0) + 1
+            live = sorted((w for w in matching if not w.expired(self.today)), key=lambda w: w.expires)
+            if live:
+                w = live[-1]
+                result = replace(result, status=WAIVED, message=f"{result.message} [waived until {w.expires} "
+                                 f"by {w.approved_by}: {w.reason}]")
+            elif matching:
+                w = max(matching, key=lambda w: w.expires)
+                result = replace(result, message=f"{result.message} [waiver expired on {w.expires}: {w.origin}]")
+            changed.append(result)
+        self._stale.update(w for w in self._waivers if w not in self._stale and _stale(w, results))
+        return changed
+
+    def outcome(self) -> WaiverOutcome:
+        outcome = WaiverOutcome(self.today, known_rules=tuple(self.rule_ids or ()), matched=dict(self._matched))
+        if self.rule_ids is not None:
+            outcome.unknown = [w for w in self._known if w.rule_id not in self.rule_ids]
+        for waiver in self._waivers:
+            if waiver in self._matched:
+                (outcome.expired if waiver.expired(self.today) else outcome.applied).append(waiver)
+            elif waiver in self._stale:
+                outcome.stale.append(waiver)
+        return outcome
 
 
 def _stale(waiver: Waiver, results: Sequence[Result]) -> bool:

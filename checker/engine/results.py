@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NotRequired, TypedDict
 
@@ -91,19 +92,49 @@ class Result:
         return record
 
 
-def summarize(results: list[Result]) -> Summary:
+class Tally:
+    """Counts of results as they come: the report's summary, and the console's line per environment and
+    source. Everything is counted in the order it first appears, as a pass over all the results would."""
+
+    def __init__(self) -> None:
+        self.total: Counter[str] = Counter()
+        self.environments: dict[str, tuple[Counter[str], Counter[str], Counter[str]]] = {}
+        # (environment, source) -> (statuses, failures by severity): the console's summary lines
+        self.groups: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
+
+    def add(self, results: Iterable[Result]) -> None:
+        for result in results:
+            status = result.status
+            self.total[status] += 1
+            if result.environment not in self.environments:
+                self.environments[result.environment] = (Counter(), Counter(), Counter())
+            statuses, failed, errors = self.environments[result.environment]
+            statuses[status] += 1
+            group = (result.environment, result.source)
+            if group not in self.groups:
+                self.groups[group] = (Counter(), Counter())
+            in_group, failed_in_group = self.groups[group]
+            in_group[status] += 1
+            if status == FAIL:
+                failed[result.severity] += 1
+                failed_in_group[result.severity] += 1
+            elif status in UNCHECKED:
+                errors[result.severity] += 1
+
+    def summary(self) -> Summary:
+        """Counts per environment: by status, and failures and errors by severity."""
+        return {"total": dict(self.total),
+                "environments": {environment: {"status": dict(status), "failed_by_severity": dict(failed),
+                                               "errors_by_severity": dict(errors)}
+                                 for environment, (status, failed, errors) in self.environments.items()}}
+
+    @classmethod
+    def of(cls, results: Iterable[Result]) -> Tally:
+        tally = cls()
+        tally.add(results)
+        return tally
+
+
+def summarize(results: Iterable[Result]) -> Summary:
     """Counts per environment: by status, and failures and errors by severity."""
-    counted: dict[str, tuple[Counter[str], Counter[str], Counter[str]]] = {}
-    for result in results:
-        if result.environment not in counted:
-            counted[result.environment] = (Counter(), Counter(), Counter())
-        status, failed, errors = counted[result.environment]
-        status[result.status] += 1
-        if result.status == FAIL:
-            failed[result.severity] += 1
-        elif result.status in UNCHECKED:
-            errors[result.severity] += 1
-    return {"total": dict(Counter(r.status for r in results)),
-            "environments": {environment: {"status": dict(status), "failed_by_severity": dict(failed),
-                                           "errors_by_severity": dict(errors)}
-                             for environment, (status, failed, errors) in counted.items()}}
+    return Tally.of(results).summary()

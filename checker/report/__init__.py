@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
+from checker.engine.spool import Records
+
 
 def _file_mode(path: Path) -> int:
     """The mode the file has, or a new file's mode under the umask (mkstemp alone would leave 0600)."""
@@ -62,8 +64,18 @@ def json_lines(payload: dict) -> Iterator[str]:
         return
     yield head[:-2] + "\n"
     last = len(results) - 1
-    for number, result in enumerate(results):
-        yield encode(result) + (",\n" if number < last else "\n]}\n")
+    lines = results.lines() if isinstance(results, Records) else map(encode, results)  # a spool's are encoded
+    for number, line in enumerate(lines):
+        yield line + (",\n" if number < last else "\n]}\n")
+
+
+def _whole(payload: dict, formats: list[str]) -> dict:
+    """The payload with its results read back whole, for the formats that sort and group them (only JSON is
+    written as its results are read)."""
+    results = payload.get("results")
+    if not isinstance(results, Records) or all(name == "json" for name in formats):
+        return payload
+    return {**payload, "results": list(results)}
 
 
 # Format name -> "module:function" rendering the payload as text. Imported on use, so that a scan that
@@ -86,6 +98,8 @@ def write_reports(payload: dict, targets: dict[str, str | None], stdout_format: 
     """Write each requested format, and `stdout_format` to standard output; a failure in one does not stop
     the others. Returns the failures."""
     failures = []
+    formats = [name for name, path in targets.items() if path] + ([stdout_format] if stdout_format else [])
+    whole = _whole(payload, formats)
     for name, path in targets.items():
         if not path:
             continue
@@ -95,12 +109,12 @@ def write_reports(payload: dict, targets: dict[str, str | None], stdout_format: 
 
                 write_pages(payload, path)
             else:
-                write_atomic(path, json_lines(payload) if name == "json" else renderer(name)(payload))
+                write_atomic(path, json_lines(payload) if name == "json" else renderer(name)(whole))
         except Exception as exc:  # noqa: BLE001 - one format's failure must not cost the others or the exit code
             failures.append(f"{path}: could not write the {name} report: {exc}")
     if stdout_format:
         try:
-            text = renderer(stdout_format)(payload)
+            text = renderer(stdout_format)(payload if stdout_format == "json" else whole)
         except Exception as exc:  # noqa: BLE001 - as above
             failures.append(f"standard output: could not write the {stdout_format} report: {exc}")
         else:

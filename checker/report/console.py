@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from checker.decision.waivers import WaiverOutcome
 from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, NOT_COLLECTED, NOT_FOUND, PASS, WAIVED, Result
@@ -20,6 +20,9 @@ from checker.project.plan import EnvironmentPlan
 from checker.report.terminal import Paint, colour_enabled, width_of, wrap
 from checker.scans import ScanReport
 from checker.template.environment import ENVIRONMENT_PARAMETER
+
+if TYPE_CHECKING:
+    from checker.engine.results import Tally
 
 _STATUS_STYLES = {FAIL: ("red", "bold"), ERROR: ("magenta", "bold"), NOT_FOUND: ("magenta",),
                   NOT_COLLECTED: ("magenta",), WAIVED: ("cyan",), PASS: ("green",), NOT_APPLICABLE: ("dim",)}
@@ -55,7 +58,7 @@ class Console:
         self.findings(report.results, verbose, baseline_state, table)
         self.inputs([asdict(u) for u in report.unknown_types], [str(s) for s in report.skipped], report.notes,
                     [str(e) for e in report.errors], report.waivers)
-        self.summary(report.results)
+        self.summary(report.tally())
         self.fix_hint(report.results)
 
     def fix_hint(self, results: list[Result]) -> None:
@@ -118,15 +121,10 @@ class Console:
             self.line(f"stale waiver: {waiver.rule_id} {waiver.resource or '(template)'} ({waiver.origin}) "
                       f"matches no failing result; remove it")
 
-    def summary(self, results: list[Result]) -> None:
+    def summary(self, tally: Tally) -> None:
         """One line per environment (and per source, when live results are present) with every status counted."""
-        groups: dict[tuple[str, str], list[Result]] = {}
-        for result in results:
-            groups.setdefault((result.environment, result.source), []).append(result)
-        several_sources = len({source for _, source in groups}) > 1
-        for (environment, source), items in groups.items():
-            count = Counter(r.status for r in items)
-            severities = Counter(r.severity for r in items if r.status == FAIL)
+        several_sources = len({source for _, source in tally.groups}) > 1
+        for (environment, source), (count, severities) in tally.groups.items():
             detail = f" ({', '.join(f'{n} {s}' for s, n in severities.items())})" if severities else ""
             extras = "".join(f", {count[status]} {_LABELS[status]}" for status in (WAIVED, NOT_FOUND, NOT_COLLECTED)
                              if count[status])

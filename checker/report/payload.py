@@ -2,15 +2,16 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from checker.decision.baseline import BASELINED
 from checker.decision.gate import Decision
-from checker.engine.results import Result, summarize
+from checker.engine.results import Result
 from checker.engine.rules import Rule, controls_of
+from checker.engine.spool import Records
 from checker.report.provenance import git_revisions
 from checker.scans import ScanReport
 from checker.template.environment import Environment
@@ -51,7 +52,7 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     rules left out of the run (--skip-rule, --only-rule). `sections` are further top-level keys (an
     organisation scan's `org`).
     """
-    summary = summarize(report.results)
+    summary = report.tally().summary()
     revisions = git_revisions(report.templates)
     payload: dict[str, Any] = {
         "tool": {"name": TOOL_NAME, "version": __version__},
@@ -87,8 +88,20 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     # that slipped past the engine's masking of NoEcho values still lose password-like keys and secret shapes.
     masker = Masker()
     masked = masker.mask(payload)
-    masked["results"] = [masker.mask(_record(result, decision)) for result in report.results]
+    if report.spool is not None:  # recorded (and masked) as the scan went: read back as the report is written
+        kept = report.results
+        masked["results"] = Records(report.spool, None if decision is None or decision.baseline is None else
+                                    lambda: (baseline_state(decision, result) for result in kept))
+    else:
+        masked["results"] = [masker.mask(_record(result, decision)) for result in report.results]
     return masked
+
+
+def report_record() -> Callable[[Result], dict[str, Any]]:
+    """What a result becomes in a report, before any baseline state: its JSON record, masked (a spool's
+    `record`)."""
+    masker = Masker()
+    return lambda result: masker.mask(result.to_dict())
 
 
 def _record(result: Result, decision: Decision | None) -> dict[str, Any]:

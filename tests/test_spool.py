@@ -1,0 +1,144 @@
+"""A scan's results kept out of memory: the spool counts and records every result, gives back only those
+that need attention, and the reports read the records back exactly as they would have made them."""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+
+from checker.decision.baseline import Baseline, finding_key
+from checker.decision.gate import decide
+from checker.decision.waivers import Waiver, WaiverRun, apply_waivers
+from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, Result, summarize
+from checker.engine.rules import bundled_rule_dirs, load_rules
+from checker.engine.spool import Records, ResultSpool
+from checker.report import json_lines, renderer, write_reports
+from checker.report.payload import build_payload, report_record
+from checker.scans import scan
+from checker.template.environment import Environment
+from tests.conftest import ROOT
+
+
+def _result(status: str, resource: str = "Bucket", environment: str = "prod", severity: str = "high") -> Result:
+    return Result("PAY-S3-ENC-001", "encryption-at-rest", severity, status, environment, "template", resource,
+                  "AWS::S3::Bucket", "t.yaml", 3, f"{status} on {resource}", {"Properties.X": "password=hunter2"})
+
+
+RESULTS = [_result(PASS, "A"), _result(FAIL, "B"), _result(NOT_APPLICABLE, "C"), _result(ERROR, "D", "dev", "low"),
+           _result(WAIVED, "E"), _result(PASS, "F", "dev")]
+
+
+def test_a_spool_gives_back_only_the_results_that_need_attention():
+    assert ResultSpool(report_record()).add(RESULTS) == [RESULTS[1], RESULTS[3], RESULTS[4]]
+
+
+def test_a_spool_reads_back_every_record_in_order_as_the_report_makes_it():
+    spool = ResultSpool(report_record())
+    spool.add(RESULTS[:3])
+    spool.add(RESULTS[3:])
+    record = report_record()
+    assert list(Records(spool)) == [record(result) for result in RESULTS]
+
+
+def test_a_spooled_record_is_masked():
+    spool = ResultSpool(report_record())
+    spool.add(RESULTS[:1])
+    assert "hunter2" not in next(spool.lines())
+
+
+def test_records_can_be_read_again():
+    spool = ResultSpool(report_record())
+    spool.add(RESULTS)
+    records = Records(spool)
+    assert list(records) == list(records)
+    assert len(records) == len(RESULTS)
+
+
+def test_baseline_states_go_to_the_kept_results_in_turn():
+    spool = ResultSpool(report_record())
+    kept = spool.add(RESULTS)
+    states = iter(["known", "new", None])
+    records = [json.loads(line) for line in spool.lines(states)]
+    assert [r.get("baseline_state") for r in records] == [None, "known", None, "new", None, None]
+    assert [r["resource"] for r in records if "baseline_state" in r] == [kept[0].resource, kept[1].resource]
+
+
+def test_a_spool_counts_what_one_pass_over_every_result_counts():
+    spool = ResultSpool()
+    spool.add(RESULTS[:2])
+    spool.add(RESULTS[2:])
+    assert spool.tally.summary() == summarize(RESULTS)
+
+
+def test_a_spool_without_a_record_only_counts():
+    spool = ResultSpool()
+    assert spool.add(RESULTS) == [RESULTS[1], RESULTS[3], RESULTS[4]]
+    with pytest.raises(ValueError, match="only counts"):
+        next(spool.lines())
+
+
+WAIVERS = [Waiver("PAY-S3-ENC-001", "B", None, "later", "someone", date(2099, 1, 1), "w.yaml:1"),
+           Waiver("PAY-S3-ENC-001", "A", None, "passes anyway", "someone", date(2099, 1, 1), "w.yaml:7"),
+           Waiver("PAY-S3-ENC-001", "Z", ("dev",), "expired", "someone", date(2020, 1, 1), "w.yaml:13"),
+           Waiver("PAY-NO-SUCH-001", "B", None, "typo", "someone", date(2099, 1, 1), "w.yaml:19")]
+
+
+def test_waivers_applied_a_template_at_a_time_give_what_one_pass_gives():
+    failing = [*RESULTS, _result(FAIL, "Z", "dev")]
+    whole, outcome = apply_waivers(failing, WAIVERS, date(2026, 1, 1), {"PAY-S3-ENC-001"})
+    run = WaiverRun(WAIVERS[:2], date(2026, 1, 1), {"PAY-S3-ENC-001"})
+    first = run.apply(failing[:3])
+    run.add(WAIVERS[2:])  # found with the next template: they speak only of it
+    assert first + run.apply(failing[3:]) == whole
+    assert run.outcome() == outcome
+    assert [w.resource for w in outcome.stale] == ["A"] and [w.resource for w in outcome.expired] == ["Z"]
+
+
+ENVIRONMENTS = [Environment(name, region, None, None, {"Environment": name})
+                for name, region in (("prod", "us-east-1"), ("staging", "us-east-2"), ("dev", "us-west-2"))]
+SEED = ROOT / "tests" / "fixtures" / "seed-flawed.yaml"
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_rules(bundled_rule_dirs())
+
+
+def test_a_spooled_scan_keeps_only_the_results_that_need_attention(rules):
+    whole = scan([SEED], rules, ENVIRONMENTS)
+    spooled = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_record()))
+    assert spooled.results == [r for r in whole.results if r.status not in (PASS, NOT_APPLICABLE)]
+    assert len(spooled.results) < len(whole.results) / 2
+    assert spooled.tally().summary() == summarize(whole.results)
+
+
+@pytest.mark.parametrize("name", ["json", "html", "sarif", "junit", "markdown"])
+def test_every_report_of_a_spooled_scan_is_the_one_a_whole_scan_makes(rules, name, tmp_path):
+    baseline = Baseline("b.json", frozenset(finding_key(r) for r in scan([SEED], rules, ENVIRONMENTS).results[:40]))
+    texts = []
+    for spool in (None, ResultSpool(report_record())):
+        report = scan([SEED], rules, ENVIRONMENTS, spool=spool)
+        payload = build_payload(report, rules, ENVIRONMENTS, decide(report.results, "high", False, baseline))
+        assert isinstance(payload["results"], Records) == (spool is not None)
+        payload["generated_at"] = "then"
+        write_reports(payload, {name: str(tmp_path / f"{len(texts)}.{name}")})
+        texts.append((tmp_path / f"{len(texts)}.{name}").read_text())
+    assert texts[0] == texts[1]
+    assert "baseline_state" in texts[0] or name != "json"
+
+
+def test_one_write_reads_the_spool_for_each_format(rules, tmp_path):
+    report = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_record()))
+    payload = build_payload(report, rules, ENVIRONMENTS)
+    assert write_reports(payload, {"json": str(tmp_path / "r.json"), "html": str(tmp_path / "r.html")}) == []
+    assert json.loads((tmp_path / "r.json").read_text())["results"] == list(payload["results"])
+    assert (tmp_path / "r.html").read_text() == renderer("html")({**payload, "results": list(payload["results"])})
+
+
+def test_the_json_report_of_a_spool_copies_its_lines(rules):
+    report = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_record()))
+    payload = build_payload(report, rules, ENVIRONMENTS)
+    lines = list(json_lines(payload))
+    assert [line[:-2] for line in lines[1:-1]] + [lines[-1][:-4]] == list(payload["results"].lines())
+    assert json.loads("".join(lines))["results"] == list(payload["results"])
