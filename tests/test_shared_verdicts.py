@@ -17,7 +17,7 @@ from checker.engine.functions import FUNCTIONS
 from checker.engine.interpreter import Interpreter
 from checker.engine.logic import World
 from checker.engine.rules import bundled_rule_dirs, load_rules
-from checker.engine.scan import scan_template
+from checker.engine.scan import peer_documents, scan_template
 from checker.template.environment import Environment
 from checker.template.load import Template, load_template, parse
 from checker.template.render import render
@@ -120,6 +120,18 @@ def test_a_rule_is_judged_again_where_another_resource_it_reads_differs(judged):
                                                         verdicts=verdicts)}["Same"] for env in ENVIRONMENTS]
     assert statuses == ["PASS", "PASS", "FAIL"]
     assert judged.count(("T-RULE-001", "Same")) == 3
+
+
+def test_a_read_of_another_environments_resource_is_never_taken_for_a_read_of_its_own():
+    # ref() of a resource of this document is a reference; of another environment's copy, its fixed name
+    rule = make_rule("source_of(ref(environment('dev').Resources.Grp)) "
+                     "== source_of(ref(environment('prod').Resources.Grp))")
+    text = "Resources:\n  Grp: {Type: AWS::Logs::LogGroup, Properties: {LogGroupName: app-logs}}\n" \
+           "  B: {Type: AWS::S3::Bucket}\n"
+    environments = [Environment(name, "us-east-1", "111111111111", "app") for name in ("dev", "prod", "qa")]
+    template = Template("t.yaml", parse(text, "t.yaml"))
+    results = scan_template(template, [rule], environments, peer_documents(environments)).results
+    assert {r.environment: r.status for r in results} == {"dev": "FAIL", "prod": "FAIL", "qa": "PASS"}
 
 
 def test_shared_verdicts_give_the_results_judging_each_environment_gives():

@@ -13,6 +13,8 @@ from checker.decision.waivers import WAIVER_FILE, apply_waivers, load_waiver_fil
 from checker.engine.results import FAIL, PASS, WAIVED, Result
 from checker.engine.rules import load_rules
 from checker.errors import InputError
+from checker.project.config import load_config
+from checker.project.plan import plan_environments
 from checker.scans import scan
 from checker.template.environment import Environment
 
@@ -191,6 +193,27 @@ def test_stale_waivers_are_those_whose_rule_ran_but_matched_no_failure(tmp_path,
     assert [(w.rule_id, w.resource) for w in report.waivers.stale] == [
         ("TEST-BUCKET-ENC-001", "Archive"), ("TEST-BUCKET-ENC-001", "Gone")]
     assert [w.resource for w in report.waivers.applied] == ["Logs"]
+
+
+def test_a_nested_templates_waiver_is_judged_stale_on_the_scan_of_that_template_on_its_own(tmp_path, rules):
+    # child.yaml is scanned on its own (prod, dev) before parent.yaml (dev only), which holds it as Net:
+    # the waiver reaches the scan a second time as Net/Logs, and its rule ran in prod on child.yaml
+    waiver = "{rule: TEST-BUCKET-ENC-001, environments: [prod], reason: public, approved_by: jd, expires: 2025-06-30}"
+    write(tmp_path / "tpl" / "child.yaml", f"""\
+        Resources:
+          Logs: {{Type: AWS::S3::Bucket, Metadata: {{checker: {{waivers: [{waiver}]}}}}}}
+        """)
+    write(tmp_path / "tpl" / "parent.yaml", """\
+        Resources:
+          Net: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: ./child.yaml}}
+        """)
+    config = write(tmp_path / "checker.yaml", """\
+        environments: {prod: {region: us-east-1}, dev: {region: us-west-2}}
+        templates: {tpl/child.yaml: {prod: {}, dev: {}}, tpl/parent.yaml: {dev: {}}}
+        """)
+    report = scan([tmp_path / "tpl"], rules, plan_environments(load_config(config), []), today=TODAY)
+    assert [w.resource for w in report.waivers.applied] == ["Logs"]
+    assert [w.resource for w in report.waivers.stale] == ["Net/Logs"]
 
 
 def test_a_waiver_of_a_rule_the_pack_does_not_have_is_an_input_error_at_the_waiver(tmp_path, rules):

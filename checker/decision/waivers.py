@@ -53,13 +53,17 @@ class Waiver:
 
     def in_scope(self, result: Result) -> bool:
         """Whether the result's environment and template are ones this waiver speaks about."""
-        if self.environments is not None and result.environment not in self.environments:
+        return self.covers(result.environment, result.file)
+
+    def covers(self, environment: str, file: str | None) -> bool:
+        """Whether this waiver speaks about results of `environment` from the template `file`."""
+        if self.environments is not None and environment not in self.environments:
             return False
         if self.template is None and self.template_path is None and self.directory is None:
             return True
-        if not result.file:
+        if not file:
             return False
-        path = Path(result.file).resolve()
+        path = Path(file).resolve()
         return ((self.template is None or path.name == self.template)
                 and (self.template_path is None or str(path) == self.template_path)
                 and (self.directory is None or str(path.parent) == self.directory))
@@ -222,8 +226,9 @@ def apply_waivers(results: Sequence[Result], waivers: Iterable[Waiver], today: d
 
 class WaiverRun:
     """Waivers applied to results as they come, a template's at a time, with the outcome one pass over
-    them all would give (apply_waivers). A waiver found with a template is added before its results come:
-    it speaks only of that template, or of the templates of its directory, none of which came before."""
+    them all would give (apply_waivers). A waiver found with a template is added before its results come;
+    whether it is stale is judged at the end, on every result (a nested template may have been scanned on
+    its own before the stack that holds it)."""
 
     def __init__(self, waivers: Iterable[Waiver], today: date, rule_ids: Collection[str] | None = None) -> None:
         self.today = today
@@ -231,7 +236,8 @@ class WaiverRun:
         self._known: dict[Waiver, None] = {}  # every waiver, in the order it was found
         self._waivers: list[Waiver] = []  # those of rules the pack has
         self._matched: dict[Waiver, int] = {}
-        self._stale: set[Waiver] = set()
+        # rule -> (environment, template file) -> the resources it was judged on: what staleness is judged on
+        self._ran: dict[str, dict[tuple[str, str | None], set[str | None]]] = {}
         self.add(waivers)
 
     def add(self, waivers: Iterable[Waiver]) -> None:
@@ -256,7 +262,8 @@ class WaiverRun:
                 w = max(matching, key=lambda w: w.expires)
                 result = replace(result, message=f"{result.message} [waiver expired on {w.expires}: {w.origin}]")
             changed.append(result)
-        self._stale.update(w for w in self._waivers if w not in self._stale and _stale(w, results))
+            self._ran.setdefault(result.rule_id, {}).setdefault((result.environment, result.file), set()).add(
+                result.resource)
         return changed
 
     def outcome(self) -> WaiverOutcome:
@@ -266,16 +273,16 @@ class WaiverRun:
         for waiver in self._waivers:
             if waiver in self._matched:
                 (outcome.expired if waiver.expired(self.today) else outcome.applied).append(waiver)
-            elif waiver in self._stale:
+            elif self._stale(waiver):
                 outcome.stale.append(waiver)
         return outcome
 
-
-def _stale(waiver: Waiver, results: Sequence[Result]) -> bool:
-    ran = [r for r in results if r.rule_id == waiver.rule_id and waiver.in_scope(r)]
-    if any(r.resource == waiver.resource for r in ran):
-        return True
-    return bool(ran) and (waiver.template or waiver.template_path) is not None
+    def _stale(self, waiver: Waiver) -> bool:
+        ran = [resources for (environment, file), resources in self._ran.get(waiver.rule_id, {}).items()
+               if waiver.covers(environment, file)]
+        if any(waiver.resource in resources for resources in ran):
+            return True
+        return bool(ran) and (waiver.template or waiver.template_path) is not None
 
 
 def live_waivers(results: list[Result], waivers: list[Waiver], rule_ids: set[str],

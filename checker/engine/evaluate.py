@@ -28,7 +28,7 @@ LineOf = Callable[..., "int | None"]
 Reads = tuple[tuple[str, list[Any], str], ...]  # document reads a verdict rests on: function, arguments, result's key
 # (rule id, its params, what it reads of its resource) -> verdicts judged on it, each with the reads it rests on
 Verdicts = dict[tuple[str, str, Any], list[tuple[Reads, "Verdict"]]]
-ReadKeys = dict[tuple[str, str], "str | None"]  # (function, its arguments' key) -> its result's key, in one document
+ResultKeys = dict[int, tuple[Any, "str | None"]]  # id of a function's result -> (the result, its memo key)
 WHEN = 0  # in `decided_by`: the rule's `when` decided the verdict
 _MAX_WORLDS = 32  # judgements per target when splitting on undecided conditions
 _MAX_REASONS = 5  # origins named in one ERROR message
@@ -48,7 +48,7 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     """
     index = DocumentIndex(document)
     parts: dict[tuple[str, Place], str | None] = {}  # (logical id, place) -> what is there as a memo key
-    read_keys: ReadKeys = {}
+    result_keys: ResultKeys = {}
     shown: dict[int, tuple[Verdict, Any]] = {}
     masker = Masker(document_secrets(document))
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
@@ -75,7 +75,7 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
                 shape = _shape(target.name, target.subject, places, parts)
                 verdict = decide(rule, target.subject, context, space) if shape is None else \
                     _shared_decision(rule, target.subject, context, space, shared.setdefault((*prefix, shape), []),
-                                     read_keys)
+                                     result_keys)
             path = target.path + list(verdict.path)
             line = line_of(*path) if line_of and path else None
             results.append(Result(rule.id, rule.control, rule.severity, verdict.status, environment, source,
@@ -95,16 +95,16 @@ def _shown(verdict: Verdict, masker: Masker, shown: dict[int, tuple[Verdict, Any
 
 
 def _shared_decision(rule: Rule, subject: Any, context: Context, space: ConditionSpace | None,
-                     judged: list[tuple[Reads, Verdict]], read_keys: ReadKeys) -> Verdict:
+                     judged: list[tuple[Reads, Verdict]], keys: ResultKeys) -> Verdict:
     """A verdict judged before on a resource the rule reads alike, when each read of the rest of the document
     it rested on gives the same here; else the rule judged now (and kept, when its reads can be repeated)."""
     for reads, verdict in judged:
-        if all(_read_key(read_keys, context, name, args) == key for name, args, key in reads):
+        if all(_result_key(call_again(context, name, args), keys) == key for name, args, key in reads):
             return verdict
     context.reads = []
     try:
         verdict = decide(rule, subject, context, space)
-        repeatable = _repeatable(context.reads, context, read_keys)
+        repeatable = _repeatable(context.reads, keys)
     finally:
         context.reads = None
     if repeatable is not None and len(judged) < _MAX_SHARED:
@@ -112,33 +112,29 @@ def _shared_decision(rule: Rule, subject: Any, context: Context, space: Conditio
     return verdict
 
 
-def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], context: Context, read_keys: ReadKeys) -> Reads | None:
+def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: ResultKeys) -> Reads | None:
     """The document reads of a judgement as (function, arguments, memo key of the result); None when one
-    cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided)."""
+    cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided). A read is
+    repeated with the very arguments it was given: a resource of another environment's document stays one."""
     repeatable = []
     for name, args, result, plain in reads:
         if not plain or any(isinstance(a, ExpressionReference) for a in args):
             return None
-        key = _read_key(read_keys, context, name, args, result)
+        key = _result_key(result, keys)
         if key is None:
             return None
         repeatable.append((name, args, key))
     return tuple(repeatable)
 
 
-_UNREAD: Any = object()
-
-
-def _read_key(read_keys: ReadKeys, context: Context, name: str, args: list[Any], result: Any = _UNREAD) -> str | None:
-    """The memo key of what a document-reading function gives for `args` in this document, found once per
-    document (a function's result depends on its arguments and the document alone)."""
-    argument_key = memo_key(args)
-    if argument_key is None:
-        return None
-    found = (name, argument_key)
-    if found not in read_keys:
-        read_keys[found] = memo_key(call_again(context, name, args) if result is _UNREAD else result)
-    return read_keys[found]
+def _result_key(result: Any, keys: ResultKeys) -> str | None:
+    """The memo key of a function's result; a mapping or list is keyed once for as long as it lives (the
+    resource `resolve` finds, the document `environment` gives, read again for resource after resource)."""
+    if not isinstance(result, (dict, list)):
+        return memo_key(result)
+    if id(result) not in keys:
+        keys[id(result)] = (result, memo_key(result))  # the result held, so that its id stays its own
+    return keys[id(result)][1]
 
 
 def shared_verdicts(environments: Sized) -> Verdicts | None:
