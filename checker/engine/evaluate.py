@@ -62,7 +62,7 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
         targets = _targets(rule, document, index)
         shared = verdicts if verdicts is not None and rule.target not in (TEMPLATE_TARGET, PARAMETER_TARGET) else None
         prefix = (rule.id, repr(sorted(context.params.items()))) if shared is not None else ()
-        places = _footprint(rule) if shared is not None else ()
+        places = _footprint(rule) if shared is not None and targets else ()
         if not targets:
             results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,
                                   rule.target, file, None, f"no {rule.target} in this {source}", None))

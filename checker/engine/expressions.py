@@ -61,11 +61,18 @@ class Expression:
         if evidence:  # its own expression, not a part of this one
             _walk_calls(self._evidence, self._calls)
         self.reads_document = any(name not in FUNCTIONS or FUNCTIONS[name].document for name, _ in self._calls)
-        self.footprint = footprint(self._tree) | footprint(self._evidence)
+        self._footprint: frozenset[Place] | None = None
         mistaken = sorted(self.field_names() & {"null", "true", "false"})
         if mistaken:
             # A bare null is a field called "null" in JMESPath, which is missing, so `x != null` holds by accident.
             raise ExpressionError(f"{text!r} reads a field named {mistaken[0]}; write the literal as `{mistaken[0]}`")
+
+    @property
+    def footprint(self) -> frozenset[Place]:
+        """The places of the input the expression and its evidence may depend on (found when first asked)."""
+        if self._footprint is None:
+            self._footprint = footprint(self._tree) | footprint(self._evidence)
+        return self._footprint
 
     def called_functions(self) -> list[tuple[str, list[Any]]]:
         """(name, literal arguments) of every function call, for load-time checks."""
