@@ -28,7 +28,6 @@ LineOf = Callable[..., "int | None"]
 Reads = tuple[tuple[str, list[Any], str], ...]  # document reads a verdict rests on: function, arguments, result's key
 # (rule id, its params, what it reads of its resource) -> verdicts judged on it, each with the reads it rests on
 Verdicts = dict[tuple[str, str, Any], list[tuple[Reads, "Verdict"]]]
-ResultKeys = dict[int, tuple[Any, "str | None"]]  # id of a function's result -> (the result, its memo key)
 WHEN = 0  # in `decided_by`: the rule's `when` decided the verdict
 _MAX_WORLDS = 32  # judgements per target when splitting on undecided conditions
 _MAX_REASONS = 5  # origins named in one ERROR message
@@ -48,8 +47,8 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     """
     index = DocumentIndex(document)
     parts: dict[tuple[str, Place], str | None] = {}  # (logical id, place) -> what is there as a memo key
-    result_keys: ResultKeys = {}
-    shown: dict[int, tuple[Verdict, Any]] = {}
+    result_keys = _Remembered()  # a document read's result -> its memo key
+    shown = _Remembered()  # a verdict -> its evidence as this document's results show it
     masker = Masker(document_secrets(document))
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
     space: ConditionSpace | None = getattr(document, "space", None)  # conditions a render leaves open
@@ -84,18 +83,23 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     return results
 
 
-def _shown(verdict: Verdict, masker: Masker, shown: dict[int, tuple[Verdict, Any]]) -> Any:
-    """The verdict's evidence as the document's results show it, made once for a verdict several resources
-    share (`shown` holds the verdict too, so that its id stays its own)."""
-    if verdict.evidence is None:
-        return None
-    if id(verdict) not in shown:
-        shown[id(verdict)] = (verdict, masker.mask(display(verdict.evidence)))
-    return shown[id(verdict)][1]
+class _Remembered(dict[int, tuple[Any, Any]]):
+    """What was made of an object, made once for as long as the object lives (it is held, so that its id
+    stays its own): the evidence of a verdict several resources share, the key of a resource read again."""
+
+    def of(self, value: Any, make: Callable[[Any], Any]) -> Any:
+        if id(value) not in self:
+            self[id(value)] = (value, make(value))
+        return self[id(value)][1]
+
+
+def _shown(verdict: Verdict, masker: Masker, shown: _Remembered) -> Any:
+    """The verdict's evidence as the document's results show it."""
+    return None if verdict.evidence is None else shown.of(verdict, lambda v: masker.mask(display(v.evidence)))
 
 
 def _shared_decision(rule: Rule, subject: Any, context: Context, space: ConditionSpace | None,
-                     judged: list[tuple[Reads, Verdict]], keys: ResultKeys) -> Verdict:
+                     judged: list[tuple[Reads, Verdict]], keys: _Remembered) -> Verdict:
     """A verdict judged before on a resource the rule reads alike, when each read of the rest of the document
     it rested on gives the same here; else the rule judged now (and kept, when its reads can be repeated)."""
     for reads, verdict in judged:
@@ -112,7 +116,7 @@ def _shared_decision(rule: Rule, subject: Any, context: Context, space: Conditio
     return verdict
 
 
-def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: ResultKeys) -> Reads | None:
+def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: _Remembered) -> Reads | None:
     """The document reads of a judgement as (function, arguments, memo key of the result); None when one
     cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided). A read is
     repeated with the very arguments it was given: a resource of another environment's document stays one."""
@@ -127,14 +131,10 @@ def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: ResultKeys)
     return tuple(repeatable)
 
 
-def _result_key(result: Any, keys: ResultKeys) -> str | None:
-    """The memo key of a function's result; a mapping or list is keyed once for as long as it lives (the
-    resource `resolve` finds, the document `environment` gives, read again for resource after resource)."""
-    if not isinstance(result, (dict, list)):
-        return memo_key(result)
-    if id(result) not in keys:
-        keys[id(result)] = (result, memo_key(result))  # the result held, so that its id stays its own
-    return keys[id(result)][1]
+def _result_key(result: Any, keys: _Remembered) -> str | None:
+    """The memo key of a function's result; a mapping or list is keyed once (the resource `resolve` finds,
+    the document `environment` gives, read again for resource after resource)."""
+    return keys.of(result, memo_key) if isinstance(result, (dict, list)) else memo_key(result)
 
 
 def shared_verdicts(environments: Sized) -> Verdicts | None:

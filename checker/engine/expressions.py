@@ -60,7 +60,6 @@ class Expression:
         _walk_calls(self._tree, self._calls)
         if evidence:  # its own expression, not a part of this one
             _walk_calls(self._evidence, self._calls)
-        self.reads_document = any(name not in FUNCTIONS or FUNCTIONS[name].document for name, _ in self._calls)
         self._footprint: frozenset[Place] | None = None
         mistaken = sorted(self.field_names() & {"null", "true", "false"})
         if mistaken:
