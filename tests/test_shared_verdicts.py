@@ -20,6 +20,7 @@ from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.scan import peer_documents, scan_template
 from checker.template.environment import Environment
 from checker.template.load import Template, load_template, parse
+from checker.template.names import NAME_PROPERTIES
 from checker.template.render import render
 from checker.template.values import NO_VALUE, Choice, ChoiceList, Maybe, Origin, Range, Reference, Text, Unknown
 from tests.conftest import ROOT
@@ -134,9 +135,60 @@ def test_a_read_of_another_environments_resource_is_never_taken_for_a_read_of_it
     assert {r.environment: r.status for r in results} == {"dev": "FAIL", "prod": "FAIL", "qa": "PASS"}
 
 
+# Functions whose role holds the account id (known only at deployment) and whose log group a rule finds by
+# the name ref() gives: the rule reads the function's identity and name, never its role.
+FUNCTIONS_TEMPLATE = """
+Parameters: {Environment: {Type: String}}
+Resources:
+  Fixed:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: app, Role: !Sub 'arn:aws:iam::${AWS::AccountId}:role/r'}
+  PerEnvironment:
+    Type: AWS::Lambda::Function
+    Properties: {FunctionName: !Sub '${Environment}-app', Role: !Sub 'arn:aws:iam::${AWS::AccountId}:role/r'}
+  Logs: {Type: AWS::Logs::LogGroup, Properties: {LogGroupName: /aws/lambda/app}}
+"""
+LOGGED = make_rule("length(named('AWS::Logs::LogGroup', [join('', ['/aws/lambda/', ref(@)])])) > `0`",
+                   target="AWS::Lambda::Function")
+
+
+def _scan_functions(verdicts):
+    template = Template("t.yaml", parse(FUNCTIONS_TEMPLATE, "t.yaml"))
+    return [evaluate([LOGGED], render(template, env), env.name, "template", verdicts=verdicts) for env in ENVIRONMENTS]
+
+
+def test_a_rule_passing_its_resource_to_ref_is_judged_once_where_the_resource_is_named_alike(judged):
+    _scan_functions({})
+    assert judged.count(("T-RULE-001", "Fixed")) == 1
+
+
+def test_a_rule_passing_its_resource_to_ref_is_judged_again_where_its_name_differs(judged):
+    results = _scan_functions({})
+    assert [{r.resource: r.status for r in env}["PerEnvironment"] for env in results] == ["FAIL"] * 3
+    assert judged.count(("T-RULE-001", "PerEnvironment")) == 3
+
+
+def test_a_read_made_again_with_the_very_same_arguments_is_repeated_once(monkeypatch):
+    repeated: list[str] = []
+    call_again = evaluate_module.call_again
+
+    def counting(context, name, args):
+        repeated.append(name)
+        return call_again(context, name, args)
+
+    monkeypatch.setattr(evaluate_module, "call_again", counting)
+    rule = make_rule("[ref(@), ref(@)] != ['web', 'web']", target="AWS::Lambda::Function")
+    template = Template("t.yaml", parse(FUNCTIONS_TEMPLATE, "t.yaml"))
+    verdicts: dict = {}
+    for env in ENVIRONMENTS:
+        evaluate([rule], render(template, env), env.name, "template", verdicts=verdicts)
+    assert repeated == ["ref", "ref"]  # Fixed, in staging and in dev; PerEnvironment is named apart there
+
+
 def test_shared_verdicts_give_the_results_judging_each_environment_gives():
     for rule in (LOCAL, READS_DOCUMENT):
         assert _scan(rule, {}) == _scan(rule, None)
+    assert _scan_functions({}) == _scan_functions(None)
 
 
 # Resources alike but for their names, keys and what their environment gives them: much to share, and
@@ -190,6 +242,9 @@ def test_the_pack_gives_the_same_results_with_and_without_shared_verdicts(path, 
     ("Properties | length(@)", {("Properties",)}),
     ("to_string(@)", {()}),
     ("{name: LogicalId, all: @}", {()}),
+    ("[ref(@)]", {("LogicalId",), ("PhysicalId",), ("Arn",), ("Type",),
+                  *(("Properties", name) for name in NAME_PROPERTIES.values())}),
+    ("arn(Properties.Target)", {("Properties", "Target")}),
 ])
 def test_the_footprint_of_an_expression_is_every_place_it_may_depend_on(expression, places):
     assert Expression(expression).footprint == places

@@ -3,6 +3,7 @@ that need attention, and the reports read the records back exactly as they would
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -14,9 +15,10 @@ from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, Re
 from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.spool import Records, ResultSpool
 from checker.report import json_lines, renderer, write_reports
-from checker.report.payload import build_payload, report_record
+from checker.report.payload import build_payload, report_line
 from checker.scans import scan
 from checker.template.environment import Environment
+from checker.template.mask import Masker
 from tests.conftest import ROOT
 
 
@@ -30,25 +32,53 @@ RESULTS = [_result(PASS, "A"), _result(FAIL, "B"), _result(NOT_APPLICABLE, "C"),
 
 
 def test_a_spool_gives_back_only_the_results_that_need_attention():
-    assert ResultSpool(report_record()).add(RESULTS) == [RESULTS[1], RESULTS[3], RESULTS[4]]
+    assert ResultSpool(report_line()).add(RESULTS) == [RESULTS[1], RESULTS[3], RESULTS[4]]
 
 
 def test_a_spool_reads_back_every_record_in_order_as_the_report_makes_it():
-    spool = ResultSpool(report_record())
+    spool = ResultSpool(report_line())
     spool.add(RESULTS[:3])
     spool.add(RESULTS[3:])
-    record = report_record()
-    assert list(Records(spool)) == [record(result) for result in RESULTS]
+    assert list(Records(spool)) == [Masker().mask(result.to_dict()) for result in RESULTS]
+
+
+def _encoded(result: Result) -> str:
+    return json.dumps(Masker().mask(result.to_dict()), default=str)
+
+
+def test_a_report_line_is_the_masked_record_encoded_whatever_its_results_share():
+    evidence = {"Properties.Url": "https://user:hunter2@example.com", "Tags": [{"Key": "api_key", "Value": "k"}]}
+    shared = [replace(_result(FAIL, name), evidence=evidence, line=line) for name, line in (("A", 3), ("B", None))]
+    live = replace(_result(FAIL, "C"), source="live", physical_id="bucket-c", file=None, line=None)
+    org = replace(_result(ERROR, "D"), account="123456789012", region="us-east-1", stack="pay", decided_by=None)
+    whole = replace(_result(NOT_APPLICABLE), resource=None, evidence=None, message="password=hunter2 é")
+    results = [*shared, live, org, whole, replace(shared[0], resource="hunter2-token=x", line=7)]
+    line = report_line()
+    assert [line(result) for result in results + results] == [_encoded(result) for result in results + results]
+
+
+def test_a_report_line_escapes_texts_as_json_does():
+    odd = replace(_result(FAIL), evidence={'"resource": ': ['\x00"line": 3']}, resource='"line": \x00\u2028')
+    line = report_line()
+    assert [line(odd), line(odd)] == [_encoded(odd)] * 2
+
+
+def test_a_report_line_follows_a_new_evidence_object_with_the_same_id():
+    line = report_line()
+    first = line(replace(_result(FAIL), evidence={"Properties.X": 1}))
+    assert first == _encoded(replace(_result(FAIL), evidence={"Properties.X": 1}))
+    again = replace(_result(FAIL), evidence={"Properties.X": 2})  # the first's evidence is gone: its id may recur
+    assert line(again) == _encoded(again)
 
 
 def test_a_spooled_record_is_masked():
-    spool = ResultSpool(report_record())
+    spool = ResultSpool(report_line())
     spool.add(RESULTS[:1])
     assert "hunter2" not in next(spool.lines())
 
 
 def test_records_can_be_read_again():
-    spool = ResultSpool(report_record())
+    spool = ResultSpool(report_line())
     spool.add(RESULTS)
     records = Records(spool)
     assert list(records) == list(records)
@@ -56,7 +86,7 @@ def test_records_can_be_read_again():
 
 
 def test_baseline_states_go_to_the_kept_results_in_turn():
-    spool = ResultSpool(report_record())
+    spool = ResultSpool(report_line())
     kept = spool.add(RESULTS)
     states = iter(["known", "new", None])
     records = [json.loads(line) for line in spool.lines(states)]
@@ -107,7 +137,7 @@ def rules():
 
 def test_a_spooled_scan_keeps_only_the_results_that_need_attention(rules):
     whole = scan([SEED], rules, ENVIRONMENTS)
-    spooled = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_record()))
+    spooled = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_line()))
     assert spooled.results == [r for r in whole.results if r.status not in (PASS, NOT_APPLICABLE)]
     assert len(spooled.results) < len(whole.results) / 2
     assert spooled.tally().summary() == summarize(whole.results)
@@ -117,7 +147,7 @@ def test_a_spooled_scan_keeps_only_the_results_that_need_attention(rules):
 def test_every_report_of_a_spooled_scan_is_the_one_a_whole_scan_makes(rules, name, tmp_path):
     baseline = Baseline("b.json", frozenset(finding_key(r) for r in scan([SEED], rules, ENVIRONMENTS).results[:40]))
     texts = []
-    for spool in (None, ResultSpool(report_record())):
+    for spool in (None, ResultSpool(report_line())):
         report = scan([SEED], rules, ENVIRONMENTS, spool=spool)
         payload = build_payload(report, rules, ENVIRONMENTS, decide(report.results, "high", False, baseline))
         assert isinstance(payload["results"], Records) == (spool is not None)
@@ -129,7 +159,7 @@ def test_every_report_of_a_spooled_scan_is_the_one_a_whole_scan_makes(rules, nam
 
 
 def test_one_write_reads_the_spool_for_each_format(rules, tmp_path):
-    report = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_record()))
+    report = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_line()))
     payload = build_payload(report, rules, ENVIRONMENTS)
     assert write_reports(payload, {"json": str(tmp_path / "r.json"), "html": str(tmp_path / "r.html")}) == []
     assert json.loads((tmp_path / "r.json").read_text())["results"] == list(payload["results"])
@@ -137,7 +167,7 @@ def test_one_write_reads_the_spool_for_each_format(rules, tmp_path):
 
 
 def test_the_json_report_of_a_spool_copies_its_lines(rules):
-    report = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_record()))
+    report = scan([SEED], rules, ENVIRONMENTS, spool=ResultSpool(report_line()))
     payload = build_payload(report, rules, ENVIRONMENTS)
     lines = list(json_lines(payload))
     assert [line[:-2] for line in lines[1:-1]] + [lines[-1][:-4]] == list(payload["results"].lines())

@@ -63,9 +63,9 @@ def _spool(run: Run) -> ResultSpool | None:
     if run.args.verbose:
         return None
     if run.report_targets() or run.stdout_format:
-        from checker.report.payload import report_record
+        from checker.report.payload import report_line
 
-        return ResultSpool(report_record())
+        return ResultSpool(report_line())
     return ResultSpool()
 
 

@@ -103,12 +103,13 @@ def _shared_decision(rule: Rule, subject: Any, context: Context, space: Conditio
     """A verdict judged before on a resource the rule reads alike, when each read of the rest of the document
     it rested on gives the same here; else the rule judged now (and kept, when its reads can be repeated)."""
     for reads, verdict in judged:
-        if all(_result_key(call_again(context, name, args), keys) == key for name, args, key in reads):
+        if all(_result_key(call_again(context, name, [subject if a is _SUBJECT else a for a in args]), keys) == key
+               for name, args, key in reads):
             return verdict
     context.reads = []
     try:
         verdict = decide(rule, subject, context, space)
-        repeatable = _repeatable(context.reads, keys)
+        repeatable = _repeatable(context.reads, keys, subject)
     finally:
         context.reads = None
     if repeatable is not None and len(judged) < _MAX_SHARED:
@@ -116,19 +117,32 @@ def _shared_decision(rule: Rule, subject: Any, context: Context, space: Conditio
     return verdict
 
 
-def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: _Remembered) -> Reads | None:
-    """The document reads of a judgement as (function, arguments, memo key of the result); None when one
-    cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided). A read is
-    repeated with the very arguments it was given: a resource of another environment's document stays one."""
-    repeatable = []
+def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: _Remembered, subject: Any) -> Reads | None:
+    """The document reads of a judgement as (function, arguments, memo key of the result), each once; None
+    when one cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided).
+    A read is repeated with the very arguments it was given (a resource of another environment's document
+    stays one), but for the judged resource itself, which stands for the resource judged then (`ref(@)`)."""
+    repeatable: list[tuple[str, list[Any], str]] = []
     for name, args, result, plain in reads:
         if not plain or any(isinstance(a, ExpressionReference) for a in args):
             return None
         key = _result_key(result, keys)
         if key is None:
             return None
-        repeatable.append((name, args, key))
+        given = [_SUBJECT if a is subject else a for a in args]
+        if not any(_same_call(read, name, given, key) for read in repeatable):
+            repeatable.append((name, given, key))
     return tuple(repeatable)
+
+
+def _same_call(read: tuple[str, list[Any], str], name: str, args: list[Any], key: str) -> bool:
+    """Whether a kept read is this one again: the same function, the very same arguments, the same result."""
+    kept_name, kept_args, kept_key = read
+    return kept_name == name and kept_key == key and len(kept_args) == len(args) \
+        and all(a is b for a, b in zip(kept_args, args, strict=True))
+
+
+_SUBJECT: Any = type("Subject", (), {"__repr__": lambda self: "<the judged resource>"})()
 
 
 def _result_key(result: Any, keys: _Remembered) -> str | None:

@@ -142,7 +142,8 @@ def footprint(node: Node) -> frozenset[Place]:
 
     Two inputs equal at every place of the footprint give the same result, whatever else they hold: a
     field read names its place, and any other use of a value (a comparison, a function argument,
-    a projection's list, `*` or `keys(@)`) takes in the whole of where that value sits."""
+    a projection's list, `*` or `keys(@)`) takes in the whole of where that value sits, but for the
+    parts a function declares it reads of its argument (`ref` and `arn` of a resource)."""
     found: set[Place] = set()
     _use(_reads(node, (), found), found)
     return frozenset({()} if () in found else found)
@@ -179,8 +180,13 @@ def _reads(node: Node, place: Place | None, found: set[Place]) -> Place | None:
         for child in per_element:
             _use(_reads(child, None, found), found)
         return None
+    function = FUNCTIONS.get(node["value"]) if kind == "function_expression" else None
     for child in node["children"]:  # comparators, functions, && || !, multi-selects, flatten: operands whole
-        _use(_reads(child, place, found), found)
+        at = _reads(child, place, found)
+        if function is not None and function.reads is not None and at is not None:  # only parts of it
+            found.update((*at, *part)[:FOOTPRINT_DEPTH] for part in function.reads)
+        else:
+            _use(at, found)
     return None
 
 

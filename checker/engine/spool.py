@@ -20,12 +20,12 @@ _KEPT, _NOT_KEPT = "K", "-"  # the first character of each line: whether the sca
 
 
 class ResultSpool:
-    """`record(result)` makes a result's report record (JSON-ready, masked); with none, results are only
-    counted, for a scan that writes no report."""
+    """`line(result)` makes a result's report record (masked) as one line of JSON; with none, results are
+    only counted, for a scan that writes no report."""
 
-    def __init__(self, record: Callable[[Result], dict[str, Any]] | None = None) -> None:
-        self._record = record
-        self._file = tempfile.TemporaryFile("w+", encoding="utf-8") if record is not None else None
+    def __init__(self, line: Callable[[Result], str] | None = None) -> None:
+        self._line = line
+        self._file = tempfile.TemporaryFile("w+", encoding="utf-8") if line is not None else None
         self._encode = json.JSONEncoder(default=str).encode
         self.tally = Tally()
         self.count = 0
@@ -35,9 +35,9 @@ class ResultSpool:
         self.tally.add(results)
         self.count += len(results)
         kept = [result for result in results if result.status not in PASSED]
-        if self._file is not None and self._record is not None:
-            record, encode = self._record, self._encode
-            self._file.writelines((_NOT_KEPT if result.status in PASSED else _KEPT) + encode(record(result)) + "\n"
+        if self._file is not None and self._line is not None:
+            line = self._line
+            self._file.writelines(f"{_NOT_KEPT if result.status in PASSED else _KEPT}{line(result)}\n"
                                   for result in results)
         return kept
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -91,7 +91,8 @@ class Console:
 
     def _table(self, shown: list[Result], baseline_state: BaselineState | None) -> None:
         heading = ["ENV", "STATUS", "SEVERITY", "RULE", "RESOURCE", "LOCATION"]
-        rows = [[r.environment, r.status, r.severity, r.rule_id, r.resource or "(template)", location(r)]
+        files = {file: shown_path(file) for file in {r.file for r in shown if r.file}}
+        rows = [[r.environment, r.status, r.severity, r.rule_id, r.resource or "(template)", location(r, files)]
                 for r in shown]
         if baseline_state:
             heading.append("BASELINE")
@@ -104,13 +105,15 @@ class Console:
             return "  ".join(self.paint(cell.ljust(width), *style)
                              for cell, width, style in zip(cells, widths, styles, strict=True))
 
-        self.line(line(heading, [("bold",)] * len(heading)))
-        for row, result in zip(rows, shown, strict=True):
-            styles = [(), _STATUS_STYLES.get(result.status, ()), _SEVERITY_STYLES.get(result.severity, ()),
-                      ("bold",), (), (), ("bold",) if row[-1] == "new" else ("dim",)][:len(row)]
-            self.line(line(row, styles))
-            for text in wrap(result.message, self.width, "    "):
-                self.line(text)
+        def lines() -> Iterator[str]:
+            yield line(heading, [("bold",)] * len(heading))
+            for row, result in zip(rows, shown, strict=True):
+                styles = [(), _STATUS_STYLES.get(result.status, ()), _SEVERITY_STYLES.get(result.severity, ()),
+                          ("bold",), (), (), ("bold",) if row[-1] == "new" else ("dim",)][:len(row)]
+                yield line(row, styles)
+                yield from wrap(result.message, self.width, "    ")
+
+        self.out.writelines(f"{text}\n" for text in lines())  # not print() per line: a table may have thousands
 
     def waivers(self, outcome: WaiverOutcome) -> None:
         """Expired waivers (their findings fail again) and stale ones (they match no failure)."""
@@ -164,12 +167,14 @@ def _value(value: Any) -> str:
     return json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
 
 
-def location(result: Result) -> str:
+def location(result: Result, shown: dict[str, str]) -> str:
+    """Where a result points: its deployed resource, or its file (as `shown` has it) and line."""
     if result.source == "live":  # where it is deployed
         return f"live: {result.physical_id}" if result.physical_id else "live"
     if not result.file:
         return "-"
-    return f"{shown_path(result.file)}:{result.line}" if result.line else shown_path(result.file)
+    file = shown.get(result.file) or shown_path(result.file)
+    return f"{file}:{result.line}" if result.line else file
 
 
 def header(rules: int, skipped: int, plan: EnvironmentPlan, templates: int | None, version: str) -> str:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -97,11 +98,48 @@ def build_payload(report: ScanReport, rules: list[Rule], environments: list[Envi
     return masked
 
 
-def report_record() -> Callable[[Result], dict[str, Any]]:
-    """What a result becomes in a report, before any baseline state: its JSON record, masked (a spool's
-    `record`)."""
+def report_line() -> Callable[[Result], str]:
+    """What a result becomes in a report before any baseline state: its masked JSON record as one line (a
+    spool's `line`). The results of one verdict (a rule judged once for resources and environments that read
+    alike) differ only in their resource and line, so the rest of their record is masked and encoded once."""
     masker = Masker()
-    return lambda result: masker.mask(result.to_dict())
+    encode = json.JSONEncoder(default=str).encode
+    # everything of a record but its resource and line -> (its evidence, held so that its id stays its own,
+    # and the record's text before the resource's value, between it and the line's, and after the line's)
+    frames: dict[tuple[Any, ...], tuple[Any, str, str, str]] = {}
+    names: dict[str, str] = {}
+
+    def fields(items: list[tuple[str, Any]]) -> str:
+        return encode(dict(items))[1:-1]
+
+    def frame(result: Result) -> tuple[Any, str, str, str]:
+        items = list(masker.mask(result.to_dict()).items())
+        keys = [key for key, _ in items]
+        resource, line = keys.index("resource"), keys.index("line")
+        before, between, after = fields(items[:resource]), fields(items[resource + 1:line]), fields(items[line + 1:])
+        return (result.evidence, f"{{{before}{', ' if before else ''}\"resource\": ",
+                f", {between}{', ' if between else ''}\"line\": ", f"{', ' if after else ''}{after}}}")
+
+    def line(result: Result) -> str:
+        key = (result.rule_id, result.control, result.severity, result.status, result.environment, result.source,
+               result.resource_type, result.file, result.message, id(result.evidence), result.decided_by,
+               result.physical_id, result.account, result.region, result.stack)
+        found = frames.get(key)
+        if found is None or found[0] is not result.evidence:
+            if len(frames) >= _FRAMES:
+                frames.clear()
+            found = frames[key] = frame(result)
+        resource = result.resource
+        name = "null" if resource is None else names.get(resource)
+        if name is None and resource is not None:
+            name = names[resource] = encode(masker.text(resource))
+        _, start, middle, end = found
+        return f"{start}{name}{middle}{'null' if result.line is None else int(result.line)}{end}"
+
+    return line
+
+
+_FRAMES = 4096  # records' frames kept at once (each holds its evidence)
 
 
 def _record(result: Result, decision: Decision | None) -> dict[str, Any]:

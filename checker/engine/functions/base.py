@@ -28,6 +28,9 @@ class Function:
     # Reads more than its arguments and the rule's params: the document's other resources or deployment, or
     # another environment's document. A rule that calls none is judged on its subject alone.
     document: bool = False
+    # The places of its argument it reads, when it reads only those (field names from the argument down);
+    # None: the whole of every argument.
+    reads: tuple[tuple[str, ...], ...] | None = None
 
 
 JMESPATH = builtin.Functions()

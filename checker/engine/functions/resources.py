@@ -11,7 +11,7 @@ from checker.engine.functions.base import Function, open_unknown
 from checker.engine.interpreter import Interpreter
 from checker.engine.logic import unknown_truth
 from checker.template.document_types import Resource
-from checker.template.names import fixed_arn, fixed_name
+from checker.template.names import NAME_PROPERTIES, fixed_arn, fixed_name
 from checker.template.partitions import partition_of
 from checker.template.values import Maybe, Origin, Reference, Text, Unknown, known_text
 
@@ -153,11 +153,15 @@ def _elsewhere(resource: Resource, attribute: str | None) -> Unknown:
     return Unknown([Origin("attribute", f"the value of {name} in another environment")], "string")
 
 
+# What `ref` and `arn` read of a resource: who it is, where it is deployed, and the property that names it.
+_IDENTITY = (("LogicalId",), ("PhysicalId",), ("Arn",), ("Type",),
+             *sorted({("Properties", name) for name in NAME_PROPERTIES.values()}))
+
 RESOURCES: dict[str, Function] = {
     "resolve": Function(1, 1, _resolve, custom=True, document=True),
     "resources": Function(1, 1, _resources, custom=True, document=True),
     "named": Function(2, 2, _named, custom=True, document=True),
     "is_reference": Function(1, 1, _is_reference, custom=True, document=True),
-    "ref": Function(1, 1, _ref, custom=True, document=True),
-    "arn": Function(1, 1, _arn, custom=True, document=True),
+    "ref": Function(1, 1, _ref, custom=True, document=True, reads=_IDENTITY),
+    "arn": Function(1, 1, _arn, custom=True, document=True, reads=_IDENTITY),
 }
