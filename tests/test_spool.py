@@ -11,7 +11,7 @@ import pytest
 from checker.decision.baseline import Baseline, finding_key
 from checker.decision.gate import decide
 from checker.decision.waivers import Waiver, WaiverRun, apply_waivers
-from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, Result, summarize
+from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, Result, Tally, summarize
 from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.spool import Records, ResultSpool
 from checker.report import json_lines, renderer, write_reports
@@ -99,6 +99,16 @@ def test_a_spool_counts_what_one_pass_over_every_result_counts():
     spool.add(RESULTS[:2])
     spool.add(RESULTS[2:])
     assert spool.tally.summary() == summarize(RESULTS)
+
+
+def test_counts_keep_the_order_in_which_each_status_environment_and_severity_first_appears():
+    results = [_result(PASS, environment="dev"), _result(FAIL, "A", "prod", "low"), _result(ERROR, "B", "dev", "high"),
+               _result(FAIL, "C", "prod", "high"), _result(FAIL, "D", "prod", "low")]
+    summary = Tally.of(results).summary()
+    assert list(summary["total"].items()) == [(PASS, 1), (FAIL, 3), (ERROR, 1)]
+    assert list(summary["environments"]) == ["dev", "prod"]
+    assert list(summary["environments"]["prod"]["failed_by_severity"].items()) == [("low", 2), ("high", 1)]
+    assert list(Tally.of(results).groups) == [("dev", "template"), ("prod", "template")]
 
 
 def test_a_spool_without_a_record_only_counts():

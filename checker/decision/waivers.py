@@ -248,23 +248,27 @@ class WaiverRun:
                     self._waivers.append(waiver)
 
     def apply(self, results: Sequence[Result]) -> list[Result]:
-        changed: list[Result] = []
+        changed = [self._waived(result) if result.status == FAIL and self._waivers else result for result in results]
         for result in results:
-            matching = [w for w in self._waivers if result.status == FAIL and w.matches(result)]
-            for waiver in matching:
-                self._matched[waiver] = self._matched.get(waiver, 0) + 1
-            live = sorted((w for w in matching if not w.expired(self.today)), key=lambda w: w.expires)
-            if live:
-                w = live[-1]
-                result = replace(result, status=WAIVED, message=f"{result.message} [waived until {w.expires} "
-                                 f"by {w.approved_by}: {w.reason}]")
-            elif matching:
-                w = max(matching, key=lambda w: w.expires)
-                result = replace(result, message=f"{result.message} [waiver expired on {w.expires}: {w.origin}]")
-            changed.append(result)
             self._ran.setdefault(result.rule_id, {}).setdefault((result.environment, result.file), set()).add(
                 result.resource)
         return changed
+
+    def _waived(self, result: Result) -> Result:
+        """A failing result as its waivers leave it: waived by the one that lasts longest, or noting the one
+        that expired last."""
+        matching = [w for w in self._waivers if w.matches(result)]
+        for waiver in matching:
+            self._matched[waiver] = self._matched.get(waiver, 0) + 1
+        live = sorted((w for w in matching if not w.expired(self.today)), key=lambda w: w.expires)
+        if live:
+            w = live[-1]
+            return replace(result, status=WAIVED, message=f"{result.message} [waived until {w.expires} "
+                           f"by {w.approved_by}: {w.reason}]")
+        if matching:
+            w = max(matching, key=lambda w: w.expires)
+            return replace(result, message=f"{result.message} [waiver expired on {w.expires}: {w.origin}]")
+        return result
 
     def outcome(self) -> WaiverOutcome:
         outcome = WaiverOutcome(self.today, known_rules=tuple(self.rule_ids or ()), matched=dict(self._matched))

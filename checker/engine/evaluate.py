@@ -8,6 +8,7 @@ the same verdict everywhere is the verdict; a world that fails makes it FAIL, na
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence, Sized
 from dataclasses import dataclass, replace
 from typing import Any
@@ -52,13 +53,14 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     masker = Masker(document_secrets(document))
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
     space: ConditionSpace | None = getattr(document, "space", None)  # conditions a render leaves open
+    found_targets: dict[str, list[_Target]] = {}  # rule target -> its targets in the document
     results = []
     for rule in rules:
         if source not in rule.sources:
             continue
         params = rule.params_for(environment)
         context = Context(document, {**params, **{k: v for k, v in overrides.items() if k in params}}, index, peers)
-        targets = _targets(rule, document, index)
+        targets = _targets(rule, document, index, found_targets)
         shared = verdicts if verdicts is not None and rule.target not in (TEMPLATE_TARGET, PARAMETER_TARGET) else None
         prefix = (rule.id, repr(sorted(context.params.items()))) if shared is not None else ()
         places = _footprint(rule) if shared is not None and targets else ()
@@ -198,13 +200,13 @@ def memo_key(value: Any) -> str | None:
     reference with the name it is known by); None for a value holding anything known only at deployment or
     undecided (its verdict may rest on the document's conditions)."""
     text = repr(value)
-    if any(mark in text for mark in _UNDECIDED):
+    if _UNDECIDED.search(text):
         return None
     return text + repr(display(value)) if "Text(" in text else text  # text built as written (Sub or Join)
 
 
 # What the repr of every value that is not plain data, a reference or known text holds.
-_UNDECIDED = ("Unknown(", "Choice(", "Maybe(", "Range(", repr(NO_VALUE))
+_UNDECIDED = re.compile("|".join(map(re.escape, ("Unknown(", "Choice(", "Maybe(", "Range(", repr(NO_VALUE)))))
 
 
 @dataclass(frozen=True)
@@ -215,14 +217,20 @@ class _Target:
     path: list[str]    # where the subject sits in the template
 
 
-def _targets(rule: Rule, document: AnyDocument, index: DocumentIndex) -> list[_Target]:
+def _targets(rule: Rule, document: AnyDocument, index: DocumentIndex, found: dict[str, list[_Target]]) -> list[_Target]:
+    """What `rule` judges in the document, found once for every rule of the same target (`found`)."""
+    if rule.target in found:
+        return found[rule.target]
     if rule.target == TEMPLATE_TARGET:
-        return [_Target(None, None, document, [])]
-    if rule.target == PARAMETER_TARGET:
-        return [_Target(name, PARAMETER_TYPE, {**spec, "Name": name}, ["Parameters", name])
-                for name, spec in (document.get("Parameters") or {}).items() if isinstance(spec, dict)]
-    return [_Target(logical_id, rule.target, index.resources[logical_id], ["Resources", logical_id])
-            for logical_id in index.of_type(rule.target)]
+        targets = [_Target(None, None, document, [])]
+    elif rule.target == PARAMETER_TARGET:
+        targets = [_Target(name, PARAMETER_TYPE, {**spec, "Name": name}, ["Parameters", name])
+                   for name, spec in (document.get("Parameters") or {}).items() if isinstance(spec, dict)]
+    else:
+        targets = [_Target(logical_id, rule.target, index.resources[logical_id], ["Resources", logical_id])
+                   for logical_id in index.of_type(rule.target)]
+    found[rule.target] = targets
+    return targets
 
 
 @dataclass(frozen=True)

@@ -103,23 +103,24 @@ class Tally:
         self.groups: dict[tuple[str, str], tuple[Counter[str], Counter[str]]] = {}
 
     def add(self, results: Iterable[Result]) -> None:
-        for result in results:
-            status = result.status
-            self.total[status] += 1
-            if result.environment not in self.environments:
-                self.environments[result.environment] = (Counter(), Counter(), Counter())
-            statuses, failed, errors = self.environments[result.environment]
-            statuses[status] += 1
-            group = (result.environment, result.source)
+        # counted alike first, then added up in the order each kind first appears (as each result's first does)
+        kinds = Counter((r.environment, r.source, r.status, r.severity) for r in results)
+        for (environment, source, status, severity), count in kinds.items():
+            self.total[status] += count
+            if environment not in self.environments:
+                self.environments[environment] = (Counter(), Counter(), Counter())
+            statuses, failed, errors = self.environments[environment]
+            statuses[status] += count
+            group = (environment, source)
             if group not in self.groups:
                 self.groups[group] = (Counter(), Counter())
             in_group, failed_in_group = self.groups[group]
-            in_group[status] += 1
+            in_group[status] += count
             if status == FAIL:
-                failed[result.severity] += 1
-                failed_in_group[result.severity] += 1
+                failed[severity] += count
+                failed_in_group[severity] += count
             elif status in UNCHECKED:
-                errors[result.severity] += 1
+                errors[severity] += count
 
     def summary(self) -> Summary:
         """Counts per environment: by status, and failures and errors by severity."""
