@@ -104,21 +104,22 @@ def report_line() -> Callable[[Result], str]:
     alike) differ only in their resource and line, so the rest of their record is masked and encoded once."""
     masker = Masker()
     encode = json.JSONEncoder(default=str).encode
-    # everything of a record but its resource and line -> (its evidence, held so that its id stays its own,
-    # and the record's text before the resource's value, between it and the line's, and after the line's)
-    frames: dict[tuple[Any, ...], tuple[Any, str, str, str]] = {}
+    # everything of a record but its resource and line -> its evidence (held, so that its id stays its own)
+    # and, once a second result has it, the record's text before the resource's value, between it and the
+    # line's, and after the line's (a record made only once is encoded whole: a frame costs more)
+    frames: dict[tuple[Any, ...], tuple[Any, tuple[str, str, str] | None]] = {}
     names: dict[str, str] = {}
 
     def fields(items: list[tuple[str, Any]]) -> str:
         return encode(dict(items))[1:-1]
 
-    def frame(result: Result) -> tuple[Any, str, str, str]:
-        items = list(masker.mask(result.to_dict()).items())
+    def frame(record: dict[str, Any]) -> tuple[str, str, str]:
+        items = list(record.items())
         keys = [key for key, _ in items]
         resource, line = keys.index("resource"), keys.index("line")
         before, between, after = fields(items[:resource]), fields(items[resource + 1:line]), fields(items[line + 1:])
-        return (result.evidence, f"{{{before}{', ' if before else ''}\"resource\": ",
-                f", {between}{', ' if between else ''}\"line\": ", f"{', ' if after else ''}{after}}}")
+        return (f"{{{before}{', ' if before else ''}\"resource\": ", f", {between}{', ' if between else ''}\"line\": ",
+                f"{', ' if after else ''}{after}}}")
 
     def line(result: Result) -> str:
         key = (result.rule_id, result.control, result.severity, result.status, result.environment, result.source,
@@ -128,18 +129,24 @@ def report_line() -> Callable[[Result], str]:
         if found is None or found[0] is not result.evidence:
             if len(frames) >= _FRAMES:
                 frames.clear()
-            found = frames[key] = frame(result)
+                names.clear()
+            frames[key] = (result.evidence, None)
+            return encode(masker.mask(result.to_dict()))
+        parts = found[1]
+        if parts is None:
+            parts = frame(masker.mask(result.to_dict()))
+            frames[key] = (result.evidence, parts)
         resource = result.resource
         name = "null" if resource is None else names.get(resource)
         if name is None and resource is not None:
             name = names[resource] = encode(masker.text(resource))
-        _, start, middle, end = found
+        start, middle, end = parts
         return f"{start}{name}{middle}{'null' if result.line is None else int(result.line)}{end}"
 
     return line
 
 
-_FRAMES = 4096  # records' frames kept at once (each holds its evidence)
+_FRAMES = 4096  # records' frames kept at once (each holds its evidence), and then the resources' names
 
 
 def _record(result: Result, decision: Decision | None) -> dict[str, Any]:
