@@ -2,7 +2,9 @@
 that need attention, and the reports read the records back exactly as they would have made them."""
 from __future__ import annotations
 
+import gc
 import json
+import weakref
 from dataclasses import replace
 from datetime import date
 
@@ -11,6 +13,7 @@ import pytest
 from checker.decision.baseline import Baseline, finding_key
 from checker.decision.gate import decide
 from checker.decision.waivers import Waiver, WaiverRun, apply_waivers
+from checker.engine.evaluate import evaluate
 from checker.engine.results import ERROR, FAIL, NOT_APPLICABLE, PASS, WAIVED, Result, Tally, summarize
 from checker.engine.rules import bundled_rule_dirs, load_rules
 from checker.engine.spool import Records, ResultSpool
@@ -18,7 +21,9 @@ from checker.report import json_lines, renderer, write_reports
 from checker.report.payload import build_payload, report_line
 from checker.scans import scan
 from checker.template.environment import Environment
+from checker.template.load import load_template
 from checker.template.mask import Masker
+from checker.template.render import render
 from tests.conftest import ROOT
 
 
@@ -182,3 +187,18 @@ def test_the_json_report_of_a_spool_copies_its_lines(rules):
     lines = list(json_lines(payload))
     assert [line[:-2] for line in lines[1:-1]] + [lines[-1][:-4]] == list(payload["results"].lines())
     assert json.loads("".join(lines))["results"] == list(payload["results"])
+
+
+def test_a_document_is_freed_as_soon_as_the_rules_are_done_with_it():
+    rules = load_rules(bundled_rule_dirs())
+    template = load_template(SEED)
+    document = render(template, ENVIRONMENTS[0])
+    template.renders.clear()
+    gone = weakref.ref(document)
+    gc.disable()  # what is freed must be freed by its last reference going, as a scan's rare collections leave it
+    try:
+        evaluate(rules, document, "prod", "template")
+        del document
+        assert gone() is None
+    finally:
+        gc.enable()
