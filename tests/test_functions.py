@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import pytest
+from jmespath import exceptions
 
 from checker.engine.context import Context
 from checker.engine.expressions import Expression
@@ -172,3 +173,16 @@ def test_resolve_of_something_not_in_the_document_is_null(value):
 
 def test_resolve_in_a_document_without_resources_is_null():
     assert resolved("Key", {}) is None
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("expression", "shown"), [
+    ("map(&Name, Properties.Tags)", "invalid type for value: a-string"),
+    ("length(&Name)", "invalid type for value: &expression"),
+])
+def test_an_error_message_names_the_value_at_fault_the_same_in_every_run(expression, shown):
+    with pytest.raises(exceptions.JMESPathTypeError) as raised:
+        Expression(expression).search({"Properties": {"Tags": "a-string"}}, Context({}, {}))
+    assert shown in str(raised.value) and " at 0x" not in str(raised.value)

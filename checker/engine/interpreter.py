@@ -60,6 +60,9 @@ class ExpressionReference:
     def visit(self, value: Any) -> Any:
         return self.compiled(value, self.interpreter)
 
+    def __repr__(self) -> str:  # as an error message shows it: the same in every run
+        return "&expression"
+
 
 def compile_tree(node: Node) -> Compiled:
     """The closure that evaluates a parsed JMESPath node."""

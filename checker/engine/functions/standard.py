@@ -169,8 +169,10 @@ def _map(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
     expression, items = args[0], interpreter.read(args[1])
     if isinstance(items, Unknown):
         return Unknown(items.origins, "array")
-    if not isinstance(items, list) or not isinstance(expression, ExpressionReference):
+    if not isinstance(expression, ExpressionReference):
         return plain("map", "array")(context, interpreter, args)
+    if not isinstance(items, list):
+        raise exceptions.JMESPathTypeError("map", items, type(items).__name__, ["array"])
     mapped = []
     for item in items:
         if isinstance(item, Maybe):
