@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -119,11 +120,23 @@ def test_a_missing_child_template_is_an_error_at_the_parent_line(tmp_path):
     assert "nested stack Storage" in error.message
 
 
-def test_a_stack_that_nests_itself_is_an_error(tmp_path):
+@pytest.mark.parametrize("relative", [False, True])
+def test_a_stack_that_nests_itself_is_an_error(tmp_path, monkeypatch, relative):
     (tmp_path / "loop.yaml").write_text(
         "Resources:\n  Again:\n    Type: AWS::CloudFormation::Stack\n    Properties: {TemplateURL: loop.yaml}\n")
-    report = scan([tmp_path / "loop.yaml"], [make_rule("AWS::S3::Bucket", "`true`")], PROD)
+    monkeypatch.chdir(tmp_path)
+    path = Path("loop.yaml") if relative else tmp_path / "loop.yaml"
+    report = scan([path], [make_rule("AWS::S3::Bucket", "`true`")], PROD)
     assert [e.message.split(":")[0] for e in report.errors] == ["nested stack Again"]
+
+
+def test_a_child_scanned_on_its_own_and_through_its_parent_is_one_file(tmp_path, monkeypatch):
+    _family(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    rule = make_rule("AWS::S3::Bucket", "Properties.VersioningConfiguration.Status == 'Enabled'")
+    report = scan([Path("parent.yaml"), Path("children/storage.yaml")], [rule], PROD)
+    assert {(r.resource, r.file) for r in report.results if r.resource} == {
+        ("Storage/Logs", str(Path("children/storage.yaml"))), ("Logs", str(Path("children/storage.yaml")))}
 
 
 def test_inline_waivers_of_a_child_apply_to_its_results(tmp_path):

@@ -95,7 +95,7 @@ def _scan_into(scanned: Scanned, template: Template, rules: list[Rule], environm
                 if note not in scanned.notes:
                     scanned.notes.append(note)
                 continue
-            if child.path in chain or len(chain) >= _MAX_NESTING:
+            if child.path.resolve() in chain or len(chain) >= _MAX_NESTING:
                 raise InputError(template.path, f"nested stack {child.logical_id}: {child.path} nests itself or more "
                                  f"than {_MAX_NESTING} levels deep", template.line_of("Resources", child.logical_id))
             if child.path not in loaded:

@@ -2,6 +2,7 @@
 `aws cloudformation package` do, with the parameter values the parent passes them."""
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +32,22 @@ def children(document: AnyDocument, parent_path: str) -> list[Child]:
         properties = resource.get("Properties")
         url = properties.get("TemplateURL") if isinstance(properties, Mapping) else None
         local = isinstance(url, str) and bool(url) and not url.startswith(_REMOTE)
-        path = (Path(parent_path).parent / str(url)).resolve() if local else None
+        path = _local_file(parent_path, str(url)) if local else None
         found.append(Child(logical_id, path, url))
     return found
+
+
+def _local_file(parent_path: str, url: str) -> Path:
+    """A child's template file, named as its parent is: relative to the working directory when the parent's
+    path is relative (as a scan names the files it finds), so that a file scanned both on its own and through
+    its stack is one file to the report."""
+    path = (Path(parent_path).parent / url).resolve()
+    if Path(parent_path).is_absolute():
+        return path
+    try:
+        return Path(os.path.relpath(path))
+    except ValueError:  # on another drive
+        return path
 
 
 def child_environment(env: Environment, document: AnyDocument, child: Child) -> Environment:
