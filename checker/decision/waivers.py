@@ -179,7 +179,6 @@ def load_waiver_file(path: str | Path, beside_templates: bool = False) -> list[W
 
 def inline_waivers(template: Template) -> list[Waiver]:
     """Waivers in the template's own Metadata and in its resources' Metadata."""
-    scope = str(Path(template.path).resolve())
     body = template.body
     found: list[Waiver] = []
     holders: list[tuple[tuple[str, ...], Any, str | None]] = [((), body, None)]
@@ -196,13 +195,15 @@ def inline_waivers(template: Template) -> list[Waiver]:
                              template.line_of(*where))
         for index, entry in enumerate(entries):
             line = template.line_of(*where, "waivers", index)
-            found.append(waiver_from(entry, template.path, line, resource, template_path=scope))
+            found.append(waiver_from(entry, template.path, line, resource,
+                                     template_path=str(Path(template.path).resolve())))
     return found
 
 
 def template_waivers(template: Template, beside: dict[Path, list[Waiver]]) -> list[Waiver]:
-    """Inline waivers plus those of the waiver file beside the template (read once per directory)."""
-    directory = Path(template.path).resolve().parent
+    """Inline waivers plus those of the waiver file beside the template (read once per directory, as the
+    templates name it)."""
+    directory = Path(template.path).parent
     if directory not in beside:
         beside[directory] = []  # a bad waiver file is reported once, not once per template
         candidate = directory / WAIVER_FILE
