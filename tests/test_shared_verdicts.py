@@ -185,6 +185,26 @@ def test_a_read_made_again_with_the_very_same_arguments_is_repeated_once(monkeyp
     assert repeated == ["ref", "ref"]  # Fixed, in staging and in dev; PerEnvironment is named apart there
 
 
+def test_rules_that_select_alike_ask_their_when_once_of_each_subject(monkeypatch):
+    asked: list[str] = []
+    search = Expression.search
+
+    def counting(self, data, context, world=None):
+        if self.text == "Name == 'DbPassword'":
+            asked.append(data["Name"])
+        return search(self, data, context, world)
+
+    monkeypatch.setattr(Expression, "search", counting)
+    rules = [replace(make_rule("NoEcho == 'true'", target="parameter", when="Name == 'DbPassword'"), id=rule_id)
+             for rule_id in ("T-RULE-001", "T-RULE-002")]
+    text = "Parameters: {Stage: {Type: String, Default: a}, DbPassword: {Type: String, Default: b}}\nResources: {}\n"
+    results = evaluate(rules, render(Template("t.yaml", parse(text, "t.yaml")), ENVIRONMENTS[0]), "prod", "template")
+    assert [(r.rule_id, r.resource, r.status) for r in results] == [
+        ("T-RULE-001", "Stage", "NOT_APPLICABLE"), ("T-RULE-001", "DbPassword", "FAIL"),
+        ("T-RULE-002", "Stage", "NOT_APPLICABLE"), ("T-RULE-002", "DbPassword", "FAIL")]
+    assert asked.count("Stage") == 1  # the password is asked again by judging each rule that selects it
+
+
 def test_shared_verdicts_give_the_results_judging_each_environment_gives():
     for rule in (LOCAL, READS_DOCUMENT):
         assert _scan(rule, {}) == _scan(rule, None)

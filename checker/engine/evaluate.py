@@ -54,6 +54,7 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
     overrides = (document.get("Deployment") or {}).get("RuleParams") or {}
     space: ConditionSpace | None = getattr(document, "space", None)  # conditions a render leaves open
     found_targets: dict[str, list[_Target]] = {}  # rule target -> its targets in the document
+    unselected: dict[tuple[str, str, int], bool] = {}  # (when, params, subject) -> whether the when is false
     results = []
     for rule in rules:
         if source not in rule.sources:
@@ -62,7 +63,8 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
         context = Context(document, {**params, **{k: v for k, v in overrides.items() if k in params}}, index, peers)
         targets = _targets(rule, document, index, found_targets)
         shared = verdicts if verdicts is not None and rule.target not in (TEMPLATE_TARGET, PARAMETER_TARGET) else None
-        prefix = (rule.id, repr(sorted(context.params.items()))) if shared is not None else ()
+        given = repr(sorted(context.params.items()))
+        prefix = (rule.id, given) if shared is not None else ()
         places = _footprint(rule) if shared is not None and targets else ()
         if not targets:
             results.append(Result(rule.id, rule.control, rule.severity, NOT_APPLICABLE, environment, source, None,
@@ -71,7 +73,8 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
             if not rule.applies_in(environment):
                 verdict = Verdict(NOT_APPLICABLE, f"applies only in {', '.join(rule.environments or ())}")
             elif shared is None or target.name is None:
-                verdict = decide(rule, target.subject, context, space)
+                verdict = _unselected(rule, target.subject, context, given, unselected) \
+                    or decide(rule, target.subject, context, space)
             else:
                 shape = _shape(target.name, target.subject, places, parts)
                 verdict = decide(rule, target.subject, context, space) if shape is None else \
@@ -86,6 +89,22 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
         # as the scan is done with it, not at the next full collection (the run makes those rare, cli/main.py).
         context.interpreters.clear()
     return results
+
+
+def _unselected(rule: Rule, subject: Any, context: Context, params: str,
+                unselected: dict[tuple[str, str, int], bool]) -> Verdict | None:
+    """NOT_APPLICABLE when the rule's `when` is false of `subject` with no condition assumed, as judging it
+    would find; else None. What a `when` says of a subject is found once for all the rules of a document that
+    ask it with the same params (several rules may select alike: the password parameters)."""
+    if rule.when is None:
+        return None
+    key = (rule.when.text, params, id(subject))
+    if key not in unselected:
+        try:
+            unselected[key] = NO_ASSUMPTIONS.truth(rule.when.search(subject, context, NO_ASSUMPTIONS)) is False
+        except EvaluationError:
+            unselected[key] = False  # judging says why
+    return Verdict(NOT_APPLICABLE, f"not selected by: {rule.when.text}") if unselected[key] else None
 
 
 class _Remembered(dict[int, tuple[Any, Any]]):
