@@ -76,8 +76,8 @@ class Masker:
     def text(self, value: str) -> str:
         masked = self._masked.get(value)
         if masked is None:
-            masked = MASK if value in self._whole else _SHAPES.sub(
-                MASK, _named_values(self._embedded.sub(MASK, value) if self._embedded is not None else value))
+            masked = MASK if value in self._whole else _shaped(
+                self._embedded.sub(MASK, value) if self._embedded is not None else value)
             self._masked[value] = masked
         return masked
 
@@ -118,6 +118,20 @@ class Masker:
 def _secret_entry_values(entry: dict[Any, Any]) -> set[str]:
     """The value keys of a name/value entry whose name is password-like ({Key: db_password, Value: ...})."""
     return {_NAMED_VALUES[k] for k in _NAMED_VALUES.keys() & entry.keys() if is_secret_key(entry[k])}
+
+
+def _shaped(text: str) -> str:
+    """`text` with what has the shape of a secret masked, remembered for every masker of the run (the same
+    messages come back in every template)."""
+    masked = _SHAPED.get(text)
+    if masked is None:
+        if len(_SHAPED) >= 65536:
+            _SHAPED.clear()
+        masked = _SHAPED[text] = _SHAPES.sub(MASK, _named_values(text))
+    return masked
+
+
+_SHAPED: dict[str, str] = {}
 
 
 def _named_values(text: str) -> str:
