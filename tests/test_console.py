@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from dataclasses import replace
 from io import StringIO
 
 import pytest
@@ -50,6 +51,11 @@ def test_a_long_message_is_printed_whole_wrapped_to_the_width():
 def test_without_a_terminal_a_message_stays_on_one_line():
     lines = printed(Console(StringIO(), StringIO(), width=None), failure())
     assert lines[2] == "    " + KMS_MESSAGE
+
+
+def test_a_resource_whose_logical_id_yaml_reads_as_a_number_is_listed():
+    lines = printed(Console(StringIO(), StringIO()), replace(failure(), resource=123))
+    assert lines[1].split()[4] == "123"
 
 
 @pytest.mark.parametrize(("columns", "stream", "expected"), [("72", Terminal(), 72), ("", Terminal(), 80),

@@ -64,10 +64,18 @@ def test_report_merges_environments_and_stacks(in_repo, tmp_path):
     assert "Merged from" in (tmp_path / "m.html").read_text(encoding="utf-8")
 
 
+_SAVED = {"rule_id": "X", "control": "c", "severity": "high", "status": "PASS", "environment": "prod",
+          "source": "template", "message": "m"}
+
+
 @pytest.mark.parametrize("content, problem", [
     ("{not json", "malformed JSON"),
     ('{"results": []}', "not a checker JSON report"),
     ('{"tool": {}, "rule_pack": {}, "results": [{"rule_id": "X"}]}', "not a checker JSON report"),
+    ('{"tool": {}, "rule_pack": {}, "results": [' + json.dumps(_SAVED) + ", "
+     + json.dumps({**_SAVED, "severity": ["high"]}) + "]}", "result #2: severity must be text"),
+    ('{"tool": {}, "rule_pack": {}, "results": [' + json.dumps({**_SAVED, "status": "GOOD"}) + "]}",
+     "result #1: severity 'high' or status 'GOOD' is not one checker writes"),
 ])
 def test_report_rejects_what_is_not_a_saved_report(tmp_path, capsys, content, problem):
     saved = tmp_path / "saved.json"

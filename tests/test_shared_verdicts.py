@@ -205,6 +205,16 @@ def test_rules_that_select_alike_ask_their_when_once_of_each_subject(monkeypatch
     assert asked.count("Stage") == 1  # the password is asked again by judging each rule that selects it
 
 
+def test_the_judged_resource_reached_through_its_own_environments_document_stays_that_environments():
+    # judged in prod, environment('prod') is the very document judged; judged in dev, it is still prod's
+    rule = make_rule("source_of(ref(environment('prod').Resources.Logs)) == 'resource'")
+    text = "Resources:\n  Logs: {Type: AWS::S3::Bucket, Properties: {BucketName: my-logs}}\n"
+    environments = [Environment(name, "us-east-1", "111122223333", "s") for name in ("prod", "dev")]
+    template = Template("t.yaml", parse(text, "t.yaml"))
+    results = scan_template(template, [rule], environments, peer_documents(environments)).results
+    assert {r.environment: r.status for r in results} == {"prod": "PASS", "dev": "FAIL"}
+
+
 def test_shared_verdicts_give_the_results_judging_each_environment_gives():
     for rule in (LOCAL, READS_DOCUMENT):
         assert _scan(rule, {}) == _scan(rule, None)

@@ -57,7 +57,8 @@ def test_a_report_line_is_the_masked_record_encoded_whatever_its_results_share()
     live = replace(_result(FAIL, "C"), source="live", physical_id="bucket-c", file=None, line=None)
     org = replace(_result(ERROR, "D"), account="123456789012", region="us-east-1", stack="pay", decided_by=None)
     whole = replace(_result(NOT_APPLICABLE), resource=None, evidence=None, message="password=hunter2 é")
-    results = [*shared, live, org, whole, replace(shared[0], resource="hunter2-token=x", line=7)]
+    numbered = replace(_result(NOT_APPLICABLE), resource=123, evidence=None)  # YAML reads `123:` as a number
+    results = [*shared, live, org, whole, replace(shared[0], resource="hunter2-token=x", line=7), numbered]
     line = report_line()
     assert [line(result) for result in results + results] == [_encoded(result) for result in results + results]
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from checker.engine.context import NO_ASSUMPTIONS, Context, Peers
 from checker.engine.expressions import EvaluationError, Place, call_again
+from checker.engine.functions import FUNCTIONS
 from checker.engine.index import DocumentIndex
 from checker.engine.interpreter import ExpressionReference
 from checker.engine.logic import World
@@ -145,15 +146,18 @@ def _repeatable(reads: list[tuple[str, list[Any], Any, bool]], keys: _Remembered
     """The document reads of a judgement as (function, arguments, memo key of the result), each once; None
     when one cannot be repeated elsewhere (made with a condition assumed, given an expression, or undecided).
     A read is repeated with the very arguments it was given (a resource of another environment's document
-    stays one), but for the judged resource itself, which stands for the resource judged then (`ref(@)`)."""
+    stays one), but for the judged resource itself, which stands for the resource judged then (`ref(@)`):
+    unless the rule also reads another environment's document, where the judged resource may have been
+    reached as that environment's (the document of the environment judged is its own peer)."""
     repeatable: list[tuple[str, list[Any], str]] = []
+    stands_in = not any(FUNCTIONS[name].elsewhere for name, *_ in reads)
     for name, args, result, plain in reads:
         if not plain or any(isinstance(a, ExpressionReference) for a in args):
             return None
         key = _result_key(result, keys)
         if key is None:
             return None
-        given = [_SUBJECT if a is subject else a for a in args]
+        given = [_SUBJECT if stands_in and a is subject else a for a in args]
         if not any(_same_call(read, name, given, key) for read in repeatable):
             repeatable.append((name, given, key))
     return tuple(repeatable)

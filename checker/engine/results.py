@@ -104,7 +104,8 @@ class Tally:
 
     def add(self, results: Iterable[Result]) -> None:
         # counted alike first, then added up in the order each kind first appears (as each result's first does)
-        kinds = Counter((r.environment, r.source, r.status, r.severity) for r in results)
+        kinds = Counter((r.environment, r.source, r.status, r.severity if r.status == FAIL or r.status in UNCHECKED
+                         else "") for r in results)  # severities are counted for failures and errors only
         for (environment, source, status, severity), count in kinds.items():
             self.total[status] += count
             if environment not in self.environments:

@@ -92,8 +92,8 @@ class Console:
     def _table(self, shown: list[Result], baseline_state: BaselineState | None) -> None:
         heading = ["ENV", "STATUS", "SEVERITY", "RULE", "RESOURCE", "LOCATION"]
         files = {file: shown_path(file) for file in {r.file for r in shown if r.file}}
-        rows = [[r.environment, r.status, r.severity, r.rule_id, r.resource or "(template)", location(r, files)]
-                for r in shown]
+        rows = [[r.environment, r.status, r.severity, r.rule_id,
+                 "(template)" if r.resource is None else str(r.resource), location(r, files)] for r in shown]
         if baseline_state:
             heading.append("BASELINE")
             for row, result in zip(rows, shown, strict=True):

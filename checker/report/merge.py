@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from checker.decision.baseline import Baseline, finding_key
-from checker.engine.results import SEVERITY_ORDER, Result, summarize
+from checker.engine.results import SEVERITY_ORDER, STATUSES, Result, summarize
 from checker.errors import InputError
 from checker.report.payload import input_counts
 from checker.template.load import read_json
@@ -26,6 +26,12 @@ def load_payload(path: str | Path) -> dict[str, Any]:
     if not (isinstance(results, list) and isinstance(data.get("tool"), dict) and isinstance(data.get("rule_pack"), dict)
             and all(isinstance(r, dict) and _RESULT_KEYS <= r.keys() for r in results)):
         raise InputError(source, "not a checker JSON report (expected tool, rule_pack and results as --json writes)")
+    for number, result in enumerate(results, 1):
+        wrong = [key for key in sorted(_RESULT_KEYS) if not isinstance(result[key], str)]
+        if wrong or result["severity"] not in SEVERITY_ORDER or result["status"] not in STATUSES:
+            raise InputError(source, f"result #{number}: " + (f"{wrong[0]} must be text" if wrong else
+                                                              f"severity {result['severity']!r} or status "
+                                                              f"{result['status']!r} is not one checker writes"))
     return data
 
 

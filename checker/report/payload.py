@@ -136,9 +136,12 @@ def report_line() -> Callable[[Result], str]:
         if parts is None:
             parts = frame(masker.mask(result.to_dict()))
             frames[key] = (result.evidence, parts)
-        resource = result.resource
-        name = "null" if resource is None else names.get(resource)
-        if name is None and resource is not None:
+        resource: Any = result.resource  # a logical id YAML reads as a number is one
+        if not isinstance(resource, str):
+            name = encode(resource)
+        elif resource in names:
+            name = names[resource]
+        else:
             name = names[resource] = encode(masker.text(resource))
         start, middle, end = parts
         return f"{start}{name}{middle}{'null' if result.line is None else int(result.line)}{end}"

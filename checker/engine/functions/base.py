@@ -31,6 +31,9 @@ class Function:
     # The places of its argument it reads, when it reads only those (field names from the argument down);
     # None: the whole of every argument.
     reads: tuple[tuple[str, ...], ...] | None = None
+    # Gives another environment's document: what a rule finds there is that environment's, wherever the rule
+    # is judged (and in the environment it names, the very document judged).
+    elsewhere: bool = False
 
 
 JMESPATH = builtin.Functions()

@@ -84,5 +84,5 @@ SOURCES: dict[str, Function] = {
     "is_known": Function(1, 1, _is_known, custom=True),
     "source_of": Function(1, 1, _source_of, custom=True),
     "source_name": Function(1, 1, _source_name, custom=True, document=True),
-    "environment": Function(1, 1, _environment, custom=True, document=True),
+    "environment": Function(1, 1, _environment, custom=True, document=True, elsewhere=True),
 }
