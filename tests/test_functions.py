@@ -186,3 +186,9 @@ def test_an_error_message_names_the_value_at_fault_the_same_in_every_run(express
     with pytest.raises(exceptions.JMESPathTypeError) as raised:
         Expression(expression).search({"Properties": {"Tags": "a-string"}}, Context({}, {}))
     assert shown in str(raised.value) and " at 0x" not in str(raised.value)
+
+
+def test_map_over_what_holds_a_deploy_time_value_is_unknown_not_an_error():
+    deploy_time = Unknown([Origin("parameter", "Name", "has no value")], "string")
+    found = Expression("map(&@, Properties)").search({"Properties": {"BucketName": deploy_time}}, Context({}, {}))
+    assert isinstance(found, Unknown) and found.origins == deploy_time.origins

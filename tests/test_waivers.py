@@ -179,6 +179,24 @@ def test_a_waiver_file_beside_templates_covers_only_its_directory_and_named_temp
     assert report.skipped == []  # a directory walk does not take the waiver file for a template
 
 
+def test_a_linked_template_takes_the_waivers_beside_its_real_file(tmp_path, rules):
+    real = write(tmp_path / "real" / "app.yaml", TEMPLATE)
+    waiver_file(tmp_path / "real" / WAIVER_FILE, LOGS_WAIVER)
+    (tmp_path / "links").mkdir()
+    (tmp_path / "links" / "app.yaml").symlink_to(real)
+    report = scan([tmp_path / "links" / "app.yaml"], rules, ENVIRONMENTS[:1], today=TODAY)
+    assert {r.status for r in report.results if r.resource == "Logs"} == {WAIVED}
+
+
+def test_a_waiver_file_reached_by_two_names_of_its_directory_is_read_once(tmp_path, rules, monkeypatch):
+    write(tmp_path / "d" / "a.yaml", TEMPLATE)
+    write(tmp_path / "d" / "b.yaml", TEMPLATE)
+    waiver_file(tmp_path / "d" / WAIVER_FILE, LOGS_WAIVER)
+    monkeypatch.chdir(tmp_path)
+    report = scan([Path("d/a.yaml"), tmp_path / "d" / "b.yaml"], rules, ENVIRONMENTS[:1], today=TODAY)
+    assert [w.resource for w in report.waivers.applied] == ["Logs"]
+
+
 def test_stale_waivers_are_those_whose_rule_ran_but_matched_no_failure(tmp_path, rules):
     template = write(tmp_path / "app.yaml", TEMPLATE)
     entries = [

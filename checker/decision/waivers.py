@@ -201,9 +201,8 @@ def inline_waivers(template: Template) -> list[Waiver]:
 
 
 def template_waivers(template: Template, beside: dict[Path, list[Waiver]]) -> list[Waiver]:
-    """Inline waivers plus those of the waiver file beside the template (read once per directory, as the
-    templates name it)."""
-    directory = Path(template.path).parent
+    """Inline waivers plus those of the waiver file beside the template's real file (read once per directory)."""
+    directory = Path(template.path).resolve().parent
     if directory not in beside:
         beside[directory] = []  # a bad waiver file is reported once, not once per template
         candidate = directory / WAIVER_FILE

@@ -171,8 +171,12 @@ def _map(context: Context, interpreter: Interpreter, args: list[Any]) -> Any:
         return Unknown(items.origins, "array")
     if not isinstance(expression, ExpressionReference):
         return plain("map", "array")(context, interpreter, args)
-    if not isinstance(items, list):
-        raise exceptions.JMESPathTypeError("map", items, type(items).__name__, ["array"])
+    if not isinstance(items, list):  # unknown if it holds a deploy-time value (it may be a list then), else wrong
+        settled = interpreter.world.settle(items)
+        origins = deep_origins(settled)
+        if origins:
+            return Unknown(origins, "array")
+        raise exceptions.JMESPathTypeError("map", settled, type(settled).__name__, ["array"])
     mapped = []
     for item in items:
         if isinstance(item, Maybe):
