@@ -86,9 +86,6 @@ def evaluate(rules: list[Rule], document: AnyDocument, environment: str, source:
             results.append(Result(rule.id, rule.control, rule.severity, verdict.status, environment, source,
                                   target.name, target.kind, file, line, masker.text(verdict.message),
                                   _shown(verdict, masker, shown), decided_by=verdict.decided_by))
-        # A context and its interpreters refer to each other; undone here, the document they hold goes as soon
-        # as the scan is done with it, not at the next full collection (the run makes those rare, cli/main.py).
-        context.interpreters.clear()
     return results
 
 

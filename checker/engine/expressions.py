@@ -1,7 +1,8 @@
 """Rule expressions: JMESPath compiled once, evaluated by the engine's interpreter (checker.engine.interpreter)."""
 from __future__ import annotations
 
-from typing import Any
+import weakref
+from typing import Any, cast
 
 import jmespath
 from jmespath import exceptions
@@ -227,12 +228,15 @@ def arity_problem(name: str, argument_count: int) -> str | None:
 
 
 def _interpreter(context: Context, world: World) -> Interpreter:
-    """The context's interpreter for `world`, made once: it dispatches calls to the rule functions."""
+    """The context's interpreter for `world`, made once: it dispatches calls to the rule functions. It refers
+    to its context weakly: a context and its interpreters in a cycle would keep the document they hold until
+    the next full collection, which a scan makes rare (cli/main.py)."""
     key = () if world is NO_ASSUMPTIONS else tuple(sorted(world.assignment.items()))
     interpreter = context.interpreters.get(key)
     if interpreter is None:
+        owner = weakref.ref(context)
         interpreter = context.interpreters[key] = Interpreter(
-            world, lambda name, args, run: _call(context, run, name, args))
+            world, lambda name, args, run: _call(cast(Context, owner()), run, name, args))
     return interpreter
 
 
