@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checker.engine.context import NO_ASSUMPTIONS, Context, Peers
-from checker.engine.expressions import EvaluationError, Place, call_again
+from checker.engine.expressions import EvaluationError, Expression, Place, call_again
 from checker.engine.functions import FUNCTIONS
 from checker.engine.index import DocumentIndex
 from checker.engine.interpreter import ExpressionReference
@@ -102,7 +102,11 @@ def _unselected(rule: Rule, subject: Any, context: Context, params: str,
             unselected[key] = NO_ASSUMPTIONS.truth(rule.when.search(subject, context, NO_ASSUMPTIONS)) is False
         except EvaluationError:
             unselected[key] = False  # judging says why
-    return Verdict(NOT_APPLICABLE, f"not selected by: {rule.when.text}") if unselected[key] else None
+    return _not_selected(rule.when) if unselected[key] else None
+
+
+def _not_selected(when: Expression) -> Verdict:
+    return Verdict(NOT_APPLICABLE, f"not selected by: {when.text}")
 
 
 class _Remembered(dict[int, tuple[Any, Any]]):
@@ -329,7 +333,7 @@ def judge(rule: Rule, subject: Any, context: Context, world: World) -> Verdict:
         except EvaluationError as exc:
             return Verdict(ERROR, f"'when' could not be evaluated: {exc}", decided_by=(WHEN,))
         if selected is False:
-            return Verdict(NOT_APPLICABLE, f"not selected by: {rule.when.text}")
+            return _not_selected(rule.when)
     params = context.params
     failures: list[tuple[int, str]] = []
     unknowns: list[tuple[int, str, frozenset[Origin]]] = []
