@@ -28,12 +28,10 @@ class ResultSpool:
         self._file = tempfile.TemporaryFile("w+", encoding="utf-8") if line is not None else None
         self._encode = json.JSONEncoder(default=str).encode
         self.tally = Tally()
-        self.count = 0
 
     def add(self, results: list[Result]) -> list[Result]:
         """Count and record `results`, in their order; returns those to keep (not PASS or NOT_APPLICABLE)."""
         self.tally.add(results)
-        self.count += len(results)
         kept = [result for result in results if result.status not in PASSED]
         if self._file is not None and self._line is not None:
             line = self._line
@@ -71,7 +69,7 @@ class Records:
         self.states = states
 
     def __len__(self) -> int:
-        return self.spool.count
+        return sum(self.spool.tally.total.values())
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return (json.loads(line) for line in self.lines())
